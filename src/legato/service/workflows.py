@@ -1,0 +1,288 @@
+"""Workflow use cases, and the one door every state change goes through.
+
+`WorkflowService.act(workflow_id, fact)` locks the workflow in this process, loads it, asks the
+decider, follows the decision to the workflows it touches (sub-workflows started, parents told a
+child ended, children terminated, failure workflows) and commits all of it in one transaction.
+A revision conflict (another node changed a workflow meanwhile) re-runs the whole step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from legato.engine.context import EngineContext
+from legato.engine.decider import decide, definition_has_scripts, workflow_task_of
+from legato.engine.decision import Decision, WorkflowStart
+from legato.engine.facts import ChildFinished, Fact, Start, Terminate
+from legato.errors import ConflictError, NotFoundError, RevisionConflict, ValidationError
+from legato.model import (
+    StartWorkflowRequest,
+    Task,
+    Workflow,
+    WorkflowDef,
+    WorkflowStatus,
+)
+from legato.service.clock import Clock
+from legato.service.definitions import DefinitionService, snapshot_of
+from legato.store.base import Changeset, QueueEntry, Store, WorkflowWrite
+
+MAX_ATTEMPTS = 20
+
+
+class WorkflowLocks:
+    """Serialises facts on one workflow within this process (other nodes: revision checks)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, workflow_id: str) -> AsyncIterator[None]:
+        lock = self._locks.get(workflow_id)
+        if lock is None:
+            lock = self._locks[workflow_id] = asyncio.Lock()
+        self._users[workflow_id] = self._users.get(workflow_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            left = self._users[workflow_id] - 1
+            if left:
+                self._users[workflow_id] = left
+            else:
+                del self._users[workflow_id]
+                del self._locks[workflow_id]
+
+
+@dataclass(slots=True)
+class _Pending:
+    """Everything one step will write for one workflow."""
+
+    workflow: Workflow
+    expected_rev: int | None
+    new_tasks: dict[str, Task] = field(default_factory=dict)
+    updated_tasks: dict[str, Task] = field(default_factory=dict)
+
+
+class _Step:
+    """The decisions of one step, across every workflow they reach, merged into one Changeset."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, _Pending] = {}
+        self.queue: dict[str, QueueEntry | None] = {}  # task id -> entry, or None: remove
+        self.logs: list = []  # type: ignore[type-arg]
+        self.decisions: list[tuple[Workflow, Decision]] = []
+
+    def add(self, wf: Workflow, decision: Decision) -> None:
+        self.decisions.append((wf, decision))
+        p = self.pending[wf.workflow_id]
+        for t in decision.new_tasks:
+            p.new_tasks[t.task_id] = t
+        for tid, t in decision.updated_tasks.items():
+            if tid not in p.new_tasks:
+                p.updated_tasks[tid] = t
+        for e in decision.enqueue:
+            self.queue[e.task_id] = e
+        for tid in decision.dequeue:
+            self.queue[tid] = None
+        self.logs.extend(decision.logs)
+
+    def changeset(self) -> Changeset:
+        cs = Changeset()
+        for p in self.pending.values():
+            write = WorkflowWrite(
+                workflow=p.workflow,
+                expected_rev=p.expected_rev,
+                new_tasks=list(p.new_tasks.values()),
+                updated_tasks=list(p.updated_tasks.values()),
+            )
+            if p.expected_rev is None:
+                write.definition_hash, write.definition_json = snapshot_of(p.workflow.definition)
+            cs.workflows.append(write)
+        for tid, entry in self.queue.items():
+            if entry is None:
+                cs.dequeue.append(tid)
+            else:
+                cs.enqueue.append(entry)
+        cs.logs = self.logs
+        return cs
+
+
+class WorkflowService:
+    def __init__(
+        self,
+        store: Store,
+        definitions: DefinitionService,
+        ctx: EngineContext,
+        clock: Clock,
+    ) -> None:
+        self.store = store
+        self.definitions = definitions
+        self.ctx = ctx
+        self.clock = clock
+        self.locks = WorkflowLocks()
+        # Called with the workflows whose state changed, after each commit (live views, waiters).
+        self.listeners: list[Callable[[list[Workflow]], None]] = []
+
+    # ------------------------------------------------------------------ use cases
+    async def start(self, request: StartWorkflowRequest) -> str:
+        definition = request.workflow_def
+        if definition is None:
+            definition = self.definitions.workflow_def(request.name, request.version)
+            if definition is None:
+                suffix = f" and version: {request.version}" if request.version else ""
+                raise NotFoundError(f"No such workflow found by name: {request.name}{suffix}")
+        else:
+            self.definitions.validate_workflow_def(definition)
+        now = self.clock.now_ms()
+        wf = self._new_workflow(
+            WorkflowStart(
+                workflow_id=str(uuid.uuid4()),
+                definition=definition,
+                input=request.input,
+                correlation_id=request.correlation_id,
+                task_to_domain=dict(request.task_to_domain),
+                priority=request.priority,
+            ),
+            now,
+        )
+        wf.created_by = request.created_by
+        wf.idempotency_key = request.idempotency_key
+        step = _Step()
+        step.pending[wf.workflow_id] = _Pending(wf, None)
+        await self._decide_into(step, wf, Start(), now)
+        await self._commit(step)
+        return wf.workflow_id
+
+    async def get(self, workflow_id: str) -> Workflow:
+        wf = await self.store.load_workflow(workflow_id)
+        if wf is None:
+            raise NotFoundError(f"No such workflow found by id: {workflow_id}")
+        return wf
+
+    async def terminate(self, workflow_id: str, reason: str | None) -> None:
+        wf = await self.get(workflow_id)
+        if wf.status == WorkflowStatus.COMPLETED:
+            raise ConflictError(
+                f"Workflow {workflow_id} is COMPLETED and cannot be terminated"
+            )
+        if wf.status == WorkflowStatus.TERMINATED:
+            return
+        await self.act(workflow_id, Terminate(reason))
+
+    async def remove(self, workflow_id: str) -> None:
+        if not await self.store.remove_workflow(workflow_id):
+            raise NotFoundError(f"No such workflow found by id: {workflow_id}")
+
+    # ------------------------------------------------------------------ the one door
+    async def act(self, workflow_id: str, fact: Fact | Callable[[Workflow], Fact | None]) -> tuple[Workflow, Decision]:
+        """Apply a fact (or a function choosing one from the loaded workflow) and commit."""
+        async with self.locks.hold(workflow_id):
+            for _attempt in range(MAX_ATTEMPTS):
+                wf = await self.store.load_workflow(workflow_id)
+                if wf is None:
+                    raise NotFoundError(f"No such workflow found by id: {workflow_id}")
+                chosen = fact(wf) if callable(fact) else fact
+                if chosen is None:
+                    return wf, Decision(ignored="nothing to do")
+                now = self.clock.now_ms()
+                step = _Step()
+                step.pending[wf.workflow_id] = _Pending(wf, wf.rev)
+                decision = await self._decide_into(step, wf, chosen, now)
+                if len(step.decisions) == 1 and decision.empty and not decision.workflow_changed:
+                    return wf, decision
+                try:
+                    await self._commit(step)
+                except RevisionConflict:
+                    await asyncio.sleep(0)
+                    continue
+                return wf, decision
+        raise ConflictError(f"Workflow {workflow_id} is changing too often; try again")
+
+    async def _decide_into(self, step: _Step, wf: Workflow, fact: Fact, now: int) -> Decision:
+        decision = await self._decide(wf, fact, now)
+        step.add(wf, decision)
+        await self._follow(step, wf, decision, now)
+        return decision
+
+    async def _decide(self, wf: Workflow, fact: Fact, now: int) -> Decision:
+        if definition_has_scripts(wf.definition):
+            # Scripts run in a sandbox with a time limit; keep them off the event loop.
+            return await asyncio.to_thread(decide, wf, fact, now, self.ctx)
+        return decide(wf, fact, now, self.ctx)
+
+    async def _follow(self, step: _Step, wf: Workflow, decision: Decision, now: int) -> None:
+        """Carry a decision's consequences to the other workflows it reaches, in the same step."""
+        for start in decision.start_workflows:
+            child = self._new_workflow(start, now)
+            step.pending[child.workflow_id] = _Pending(child, None)
+            await self._decide_into(step, child, Start(), now)
+        for child_id, reason in decision.terminate_workflows:
+            child = await self._load_into(step, child_id)
+            if child is not None and not child.status.terminal:
+                await self._decide_into(step, child, Terminate(reason), now)
+        notice = decision.parent_notice
+        if notice is not None:
+            parent = await self._load_into(step, notice.parent_workflow_id)
+            if parent is not None and not parent.status.terminal:
+                await self._decide_into(
+                    step,
+                    parent,
+                    ChildFinished(
+                        task_id=notice.parent_task_id,
+                        child_id=notice.child_id,
+                        status=notice.status,
+                        output=notice.output,
+                        reason=notice.reason,
+                    ),
+                    now,
+                )
+
+    async def _load_into(self, step: _Step, workflow_id: str) -> Workflow | None:
+        p = step.pending.get(workflow_id)
+        if p is not None:
+            return p.workflow
+        wf = await self.store.load_workflow(workflow_id)
+        if wf is None:
+            return None
+        step.pending[workflow_id] = _Pending(wf, wf.rev)
+        return wf
+
+    async def _commit(self, step: _Step) -> None:
+        await self.store.commit(step.changeset())
+        changed = [p.workflow for p in step.pending.values()]
+        for listener in self.listeners:
+            listener(changed)
+
+    def _new_workflow(self, start: WorkflowStart, now: int) -> Workflow:
+        definition: WorkflowDef = start.definition
+        if not definition.tasks:
+            raise ValidationError(f"Workflow definition {definition.name} has no tasks")
+        wf_input = dict(start.input)
+        for key, value in definition.input_template.items():
+            wf_input.setdefault(key, value)
+        return Workflow(
+            workflow_id=start.workflow_id,
+            workflow_name=definition.name,
+            workflow_version=definition.version,
+            status=WorkflowStatus.RUNNING,
+            definition=definition,
+            input=wf_input,
+            correlation_id=start.correlation_id,
+            create_time=now,
+            update_time=now,
+            parent_workflow_id=start.parent_workflow_id,
+            parent_workflow_task_id=start.parent_workflow_task_id,
+            variables=copy.deepcopy(definition.variables),
+            priority=start.priority,
+            task_to_domain=start.task_to_domain,
+        )
+
+    # ------------------------------------------------------------------ rendering
+    def workflow_json(self, wf: Workflow, *, include_tasks: bool = True) -> dict:  # type: ignore[type-arg]
+        return wf.to_json(include_tasks=include_tasks, task_lookup=workflow_task_of)

@@ -1,0 +1,338 @@
+"""SqliteStore: the embedded backend (one process, one database file, WAL).
+
+Threads and where work happens:
+- one writer thread owns the only writing connection; every write (commit, claims, definition
+  writes, ...) is a job run there with group commit (see `sqlite_writer`);
+- a small pool of reader threads, each with its own connection, serves every read, so reads never
+  wait behind a write batch and never block the event loop;
+- the event loop resolves futures and wakes long pollers (`wakeups`) once a commit is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Any, TypeVar
+
+from legato.errors import StorageError
+from legato.model import Task, TaskDef, Workflow, WorkflowDef
+from legato.store import sqlite_reads as reads
+from legato.store import sqlite_writes as writes
+from legato.store.base import Changeset, ClaimedTask, QueueEntry, TaskLog
+from legato.store.snapshots import DefinitionCache
+from legato.store.sqlite_writer import GroupCommitWriter
+from legato.store.wakeups import QueueWakeups
+
+T = TypeVar("T")
+
+_SYNCHRONOUS = ("NORMAL", "FULL")
+
+
+def database_path(url: str) -> str:
+    """The file of a `sqlite:///relative/path.db` or `sqlite:////absolute/path.db` URL."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+", 1)[0] != "sqlite":
+        raise ValueError(f"not a SQLite URL: {url!r}")
+    path = rest.removeprefix("/").split("?", 1)[0]
+    if path in ("", ":memory:"):
+        raise ValueError(f"SqliteStore needs a database file, not {url!r}")
+    return path
+
+
+class SqliteStore:
+    """The Store protocol on one SQLite file."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        synchronous: str = "NORMAL",
+        readers: int = 2,
+        max_batch: int = 256,
+        busy_timeout_ms: int = 5000,
+        snapshot_cache_size: int = 1024,
+    ) -> None:
+        if synchronous.upper() not in _SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {_SYNCHRONOUS}, not {synchronous!r}")
+        self.url = url
+        self.path = database_path(url)
+        self._synchronous = synchronous.upper()
+        self._reader_count = readers
+        self._max_batch = max_batch
+        self._busy_timeout_ms = busy_timeout_ms
+        self._snapshots = DefinitionCache(snapshot_cache_size)
+        self._wakeups = QueueWakeups()
+        self._writer: GroupCommitWriter | None = None
+        self._readers: ThreadPoolExecutor | None = None
+        self._reader_local = threading.local()
+        self._reader_conns: list[sqlite3.Connection] = []
+        self._reader_lock = threading.Lock()
+        self._closed = False
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def open(self) -> None:
+        if self._writer is not None or self._closed:
+            raise StorageError("the store was opened already")
+        await asyncio.to_thread(self._prepare_schema)
+        writer = GroupCommitWriter(
+            self._connect_writer, asyncio.get_running_loop(), max_batch=self._max_batch
+        )
+        await writer.start()
+        self._writer = writer
+        self._readers = ThreadPoolExecutor(
+            max_workers=self._reader_count, thread_name_prefix="legato-sqlite-reader"
+        )
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._writer is not None:
+            await self._writer.stop()
+        if self._readers is not None:
+            await asyncio.to_thread(self._readers.shutdown, True)
+        with self._reader_lock:
+            for conn in self._reader_conns:
+                conn.close()
+            self._reader_conns.clear()
+        self._wakeups.close()
+
+    async def __aenter__(self) -> SqliteStore:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def ping(self) -> None:
+        await self._read(reads.ping)
+
+    @property
+    def writer_stats(self) -> tuple[int, int]:
+        """(transactions committed, jobs run) by the writer since open."""
+        w = self._writer
+        return (w.batches, w.jobs) if w is not None else (0, 0)
+
+    # --- definitions -----------------------------------------------------------------------
+    async def put_task_defs(self, defs: list[TaskDef]) -> None:
+        if defs:
+            await self._write(functools.partial(writes.put_task_defs, defs=list(defs), now=_now_ms()))
+
+    async def find_task_def(self, name: str) -> TaskDef | None:
+        return await self._read(reads.find_task_def, name)
+
+    async def list_task_defs(self) -> list[TaskDef]:
+        return await self._read(reads.list_task_defs)
+
+    async def delete_task_def(self, name: str) -> bool:
+        return await self._write(functools.partial(writes.delete_task_def, name=name))
+
+    async def put_workflow_def(self, definition: WorkflowDef, *, overwrite: bool) -> None:
+        await self._write(
+            functools.partial(
+                writes.put_workflow_def, definition=definition, overwrite=overwrite, now=_now_ms()
+            )
+        )
+
+    async def find_workflow_def(self, name: str, version: int | None = None) -> WorkflowDef | None:
+        return await self._read(reads.find_workflow_def, name, version)
+
+    async def list_workflow_defs(self) -> list[WorkflowDef]:
+        return await self._read(reads.list_workflow_defs)
+
+    async def delete_workflow_def(self, name: str, version: int) -> bool:
+        return await self._write(
+            functools.partial(writes.delete_workflow_def, name=name, version=version)
+        )
+
+    # --- executions ------------------------------------------------------------------------
+    async def load_workflow(self, workflow_id: str) -> Workflow | None:
+        return await self._read(reads.load_workflow, workflow_id, self._snapshots)
+
+    async def load_task(self, task_id: str) -> Task | None:
+        return await self._read(reads.load_task, task_id)
+
+    async def commit(self, changes: Changeset) -> None:
+        if not (changes.workflows or changes.enqueue or changes.dequeue or changes.logs):
+            return
+
+        def committed(revs: list[int]) -> None:
+            # Only now does the object claim the rev (a failed batch leaves it as it was).
+            for write, rev in zip(changes.workflows, revs, strict=True):
+                write.workflow.rev = rev
+                if write.definition_hash and write.definition_hash not in self._snapshots:
+                    self._snapshots.put(write.definition_hash, write.workflow.definition)
+            if changes.enqueue:
+                self._wake(changes.enqueue)
+
+        await self._write(
+            functools.partial(writes.commit_changes, changes=changes, snapshots=self._snapshots),
+            committed,
+        )
+
+    async def remove_workflow(self, workflow_id: str) -> bool:
+        return await self._write(functools.partial(writes.remove_workflow, workflow_id=workflow_id))
+
+    # --- queues and timers -----------------------------------------------------------------
+    async def claim_tasks(
+        self,
+        queue_name: str,
+        count: int,
+        worker_id: str | None,
+        now: int,
+        domain: str | None = None,
+    ) -> list[ClaimedTask]:
+        return await self._write(
+            functools.partial(
+                writes.claim_tasks,
+                queue_name=queue_name,
+                count=max(count, 0),
+                worker_id=worker_id,
+                now=now,
+                domain=domain,
+            )
+        )
+
+    async def wait_for_work(self, queue_name: str, timeout_s: float) -> None:
+        await self._wakeups.wait(queue_name, timeout_s)
+
+    async def queue_sizes(self, queue_names: list[str] | None = None) -> dict[str, int]:
+        return await self._read(reads.queue_sizes, queue_names)
+
+    async def claim_due_workflows(self, now: int, limit: int, lease_ms: int) -> list[str]:
+        return await self._write(
+            functools.partial(writes.claim_due_workflows, now=now, limit=limit, lease_ms=lease_ms)
+        )
+
+    # --- task logs and poll data -----------------------------------------------------------
+    async def get_task_logs(self, task_id: str) -> list[TaskLog]:
+        return await self._read(reads.get_task_logs, task_id)
+
+    async def record_poll(self, queue_name: str, domain: str | None, worker_id: str, now: int) -> None:
+        await self._write(
+            functools.partial(
+                writes.record_poll,
+                queue_name=queue_name,
+                domain=domain,
+                worker_id=worker_id,
+                now=now,
+            )
+        )
+
+    async def list_poll_data(self, queue_name: str | None = None) -> list[dict[str, Any]]:
+        return await self._read(reads.list_poll_data, queue_name)
+
+    # --- plumbing --------------------------------------------------------------------------
+    def _write(
+        self,
+        fn: Callable[[sqlite3.Connection], T],
+        on_commit: Callable[[T], None] | None = None,
+    ) -> asyncio.Future[T]:
+        if self._writer is None:
+            raise StorageError("the store is not open")
+        return self._writer.submit(fn, on_commit)
+
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._readers is None or self._closed:
+            raise StorageError("the store is not open" if not self._closed else "the store is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._run_read, fn, args)
+
+    def _run_read(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        conn: sqlite3.Connection | None = getattr(self._reader_local, "conn", None)
+        try:
+            if conn is None:
+                conn = self._reader_local.conn = self._connect(query_only=True)
+                with self._reader_lock:
+                    self._reader_conns.append(conn)
+            return fn(conn, *args)
+        except sqlite3.Error as exc:
+            raise StorageError(f"read failed: {exc}") from exc
+
+    def _wake(self, entries: list[QueueEntry]) -> None:
+        now = _now_ms()
+        visible = Counter(e.queue_name for e in entries if e.visible_at <= now)
+        for queue_name, count in visible.items():
+            self._wakeups.notify(queue_name, count)
+        for e in entries:
+            if e.visible_at > now:
+                self._wakeups.notify_at(e.queue_name, e.visible_at, now)
+
+    def _connect(self, *, query_only: bool = False) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, cached_statements=256
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        if query_only:
+            conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    def _connect_writer(self) -> sqlite3.Connection:
+        conn = self._connect()
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StorageError(f"cannot switch {self.path} to WAL (journal_mode is {mode})")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _prepare_schema(self) -> None:
+        """Create the schema on a new database; refuse one whose revision is not ours."""
+        from legato.store import migrate  # Alembic is only needed here, once
+
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None)
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+                tables = {
+                    name
+                    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                }
+                revision = None
+                if "alembic_version" in tables:
+                    row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                    revision = row[0] if row else None
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
+
+        head = migrate.head_revision()
+        if revision is None and not any(t.startswith("legato_") for t in tables):
+            try:
+                migrate.upgrade(self.url)
+            except Exception as exc:
+                raise StorageError(f"cannot create the schema in {self.path}: {exc}") from exc
+            return
+        if revision == head:
+            return
+        if revision is None:
+            raise StorageError(
+                f"The database {self.path} has Legato tables but no schema revision;"
+                " it was not created by `legato db upgrade`"
+            )
+        if revision in migrate.known_revisions():
+            raise StorageError(
+                f"The database {self.path} has schema revision {revision}, this Legato needs"
+                f" {head}: run `legato db upgrade`"
+            )
+        raise StorageError(
+            f"The database {self.path} has schema revision {revision}, unknown to this Legato"
+            f" (which needs {head}): it was migrated by a newer Legato; upgrade Legato"
+        )
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
