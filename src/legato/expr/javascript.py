@@ -50,9 +50,7 @@ def truthy(value: Any) -> bool:
 class ScriptEngine:
     """Runs untrusted JavaScript with a time and memory cap. Construct one and pass it around."""
 
-    def __init__(
-        self, *, time_limit_s: float = 4.0, memory_limit_bytes: int = 64 * 2**20
-    ) -> None:
+    def __init__(self, *, time_limit_s: float = 4.0, memory_limit_bytes: int = 64 * 2**20) -> None:
         if not time_limit_s > 0 or math.isinf(time_limit_s):
             raise ValueError("time_limit_s must be a positive number of seconds")
         if memory_limit_bytes <= 0:

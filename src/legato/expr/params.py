@@ -33,7 +33,9 @@ from legato.expr.template import (
 __all__ = ["ExpressionError", "resolve", "template_problems"]
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ROOT_TEXT = re.compile(r"\[\s*(?P<quote>['\"])(?P<quoted>.*?)(?P=quote)\s*\]|(?P<name>[^.\[\]\s(]+)[.\[]")
+_ROOT_TEXT = re.compile(
+    r"\[\s*(?P<quote>['\"])(?P<quoted>.*?)(?P=quote)\s*\]|(?P<name>[^.\[\]\s(]+)[.\[]"
+)
 
 
 def resolve(value: Any, context: Mapping[str, Any], *, task_id: str | None = None) -> Any:
@@ -146,7 +148,8 @@ def _check(
         return
     if root is None or root == "workflow" or root == TASK_ID_NAME or root in roots:
         return
-    out.append((location, f"{where}: unknown reference {root!r}; expected 'workflow' or a task reference name"))
+    message = f"{where}: unknown reference {root!r}; expected 'workflow' or a task reference name"
+    out.append((location, message))
 
 
 def _static_root(inner: Template) -> str | None:

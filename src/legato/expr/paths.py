@@ -105,7 +105,7 @@ def walk(document: Any, keys: tuple[Key, ...]) -> Any:
     """Follow ``keys`` from ``document``; ``None`` as soon as a step does not exist."""
     current = document
     for key in keys:
-        if type(key) is str:
+        if isinstance(key, str):
             if type(current) is dict or isinstance(current, Mapping):
                 current = current.get(key)
             else:

@@ -13,19 +13,29 @@ The prelude installed in every context:
   parameter is ``$``: ``var``s stay local and the completion value is the result, as with
   GraalJS's ``Context.eval`` in Conductor.
 
-Results, errors and syntax-check verdicts come back as one tagged string: a dirty flag (``0``/``1``) then ``R`` + JSON
-of the result, ``E`` + the error message, or ``X`` (context unusable: run again elsewhere).
+Results, errors and syntax-check verdicts come back as one tagged string: a dirty flag
+(``0``/``1``) then ``R`` + JSON of the result, ``E`` + the error message, or ``X`` (context
+unusable: run again elsewhere).
+
+Promise reactions (microtasks) run after V8 has already handed back a script's value, so each run
+is followed by a second, trivial evaluation under the same deadline: a runaway ``.then`` callback
+is charged to the script that queued it, never to the next one, and any global it created is
+removed before the context is reused.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import orjson
 import py_mini_racer
 
 __all__ = ["Outcome", "Sandbox"]
+
+T = TypeVar("T")
 
 _PRELUDE = r"""
 (function () {
@@ -163,6 +173,11 @@ _PRELUDE = r"""
     return (cleanGlobals() ? "1" : "0") + out;
   }
 
+  // After the microtasks a run queued have finished (see Sandbox._settled).
+  function settle() {
+    return cleanGlobals() ? "1" : "0";
+  }
+
   function check(source) {
     let out = "Rnull";
     try {
@@ -174,7 +189,7 @@ _PRELUDE = r"""
   }
 
   defineProperty(global, "__legato_sandbox", {
-    value: freeze({ run: freeze(run), check: freeze(check) }),
+    value: freeze({ run: freeze(run), check: freeze(check), settle: freeze(settle) }),
     writable: false, enumerable: false, configurable: false,
   });
 })();
@@ -186,8 +201,8 @@ class Outcome:
 
     __slots__ = ("dirty", "error", "retry", "value")
 
-    def __init__(self, tagged: str) -> None:
-        self.dirty = tagged[0] == "1"
+    def __init__(self, tagged: str, *, dirty: bool = False) -> None:
+        self.dirty = dirty or tagged[0] == "1"
         kind, payload = tagged[1], tagged[2:]
         self.retry = kind == "X"
         self.error: str | None = payload if kind == "E" else None
@@ -195,45 +210,79 @@ class Outcome:
 
 
 class Sandbox:
-    """A prepared mini-racer context. Not thread-safe: one evaluation at a time."""
+    """A prepared V8 context on its own event-loop thread. One evaluation at a time.
+
+    Failures surface as mini-racer's exceptions: ``JSTimeoutException`` (deadline passed; the
+    run was terminated), ``JSOOMException`` (memory limit), ``JSEvalException`` (anything else).
+    After any of them, close the sandbox instead of reusing it.
+    """
 
     def __init__(self, memory_limit_bytes: int) -> None:
-        self._racer = _new_racer()
-        self._racer.set_hard_memory_limit(memory_limit_bytes)
-        self._racer.eval(_PRELUDE)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="legato-javascript", daemon=True
+        )
+        self._thread.start()
+        try:
+            self._racer = self._call(self._create(memory_limit_bytes), timeout_s=None)
+        except BaseException:
+            self._stop_loop()
+            raise
 
     def run(self, script: str, input_json: str, timeout_s: float) -> Outcome:
         code = f"__legato_sandbox.run({_js_string(script)}, {_js_string(input_json)})"
-        return Outcome(self._tagged(code, timeout_s))
+        return self._call(self._settled(code), timeout_s)
 
     def check(self, script: str, timeout_s: float) -> Outcome:
         """Parse ``script`` without running it; a syntax error comes back as ``error``."""
-        return Outcome(self._tagged(f"__legato_sandbox.check({_js_string(script)})", timeout_s))
+        return self._call(self._settled(f"__legato_sandbox.check({_js_string(script)})"), timeout_s)
 
     def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        try:
+            self._call(self._close(), timeout_s=10.0)
+        finally:
+            self._stop_loop()
+
+    async def _create(self, memory_limit_bytes: int) -> py_mini_racer.MiniRacer:
+        racer = py_mini_racer.MiniRacer()  # adopts the running loop: ours
+        racer.set_hard_memory_limit(memory_limit_bytes)
+        await racer.eval_cancelable(_PRELUDE)
+        return racer
+
+    async def _settled(self, code: str) -> Outcome:
+        tagged = _tagged(await self._racer.eval_cancelable(code))
+        # Runs once the microtasks the script queued are done (V8 runs them after each task).
+        dirty = _tagged(await self._racer.eval_cancelable("__legato_sandbox.settle()")) == "1"
+        return Outcome(tagged, dirty=dirty)
+
+    async def _close(self) -> None:
+        # Freed while our loop still runs, so V8's last callbacks find it open.
         self._racer.close()
 
-    def _tagged(self, code: str, timeout_s: float) -> str:
-        result = self._racer.eval(code, timeout_sec=timeout_s)
-        if not isinstance(result, str):  # only if the prelude was subverted
-            raise py_mini_racer.JSEvalException("the sandbox returned an unexpected value")
-        return result
+    def _call(self, work: Coroutine[Any, Any, T], timeout_s: float | None) -> T:
+        future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(work, timeout_s), self._loop)
+        try:
+            return future.result()
+        except TimeoutError as exc:
+            if isinstance(exc, py_mini_racer.JSTimeoutException):
+                raise
+            raise py_mini_racer.JSTimeoutException() from exc
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10.0)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+
+def _tagged(result: object) -> str:
+    if not isinstance(result, str):  # only if the prelude was subverted
+        raise py_mini_racer.JSEvalException("the sandbox returned an unexpected value")
+    return result
 
 
 def _js_string(text: str) -> str:
     """A JavaScript string literal for ``text`` (JSON strings are valid JS since ES2019)."""
     return orjson.dumps(text).decode()
-
-
-def _new_racer() -> py_mini_racer.MiniRacer:
-    """A MiniRacer with its own event-loop thread.
-
-    MiniRacer adopts the calling thread's running asyncio loop if there is one, after which
-    ``eval`` with a timeout no longer works from that thread; so build it off such a thread.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return py_mini_racer.MiniRacer()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(py_mini_racer.MiniRacer).result()

@@ -137,7 +137,9 @@ class Store(Protocol):
     async def get_task_logs(self, task_id: str) -> list[TaskLog]: ...
 
     # --- poll data -------------------------------------------------------------------------
-    async def record_poll(self, queue_name: str, domain: str | None, worker_id: str, now: int) -> None:
+    async def record_poll(
+        self, queue_name: str, domain: str | None, worker_id: str, now: int
+    ) -> None:
         """Record a poll that claimed nothing (claim_tasks records the others)."""
 
     async def list_poll_data(self, queue_name: str | None = None) -> list[dict[str, Any]]: ...

@@ -109,7 +109,10 @@ class SqliteStore:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.close()
 
@@ -125,7 +128,9 @@ class SqliteStore:
     # --- definitions -----------------------------------------------------------------------
     async def put_task_defs(self, defs: list[TaskDef]) -> None:
         if defs:
-            await self._write(functools.partial(writes.put_task_defs, defs=list(defs), now=_now_ms()))
+            await self._write(
+                functools.partial(writes.put_task_defs, defs=list(defs), now=_now_ms())
+            )
 
     async def find_task_def(self, name: str) -> TaskDef | None:
         return await self._read(reads.find_task_def, name)
@@ -217,7 +222,9 @@ class SqliteStore:
     async def get_task_logs(self, task_id: str) -> list[TaskLog]:
         return await self._read(reads.get_task_logs, task_id)
 
-    async def record_poll(self, queue_name: str, domain: str | None, worker_id: str, now: int) -> None:
+    async def record_poll(
+        self, queue_name: str, domain: str | None, worker_id: str, now: int
+    ) -> None:
         await self._write(
             functools.partial(
                 writes.record_poll,
@@ -243,7 +250,9 @@ class SqliteStore:
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         if self._readers is None or self._closed:
-            raise StorageError("the store is not open" if not self._closed else "the store is closed")
+            raise StorageError(
+                "the store is not open" if not self._closed else "the store is closed"
+            )
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._run_read, fn, args)
 
@@ -298,7 +307,9 @@ class SqliteStore:
                 conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
                 tables = {
                     name
-                    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                    for (name,) in conn.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    )
                 }
                 revision = None
                 if "alembic_version" in tables:

@@ -125,7 +125,11 @@ def list_poll_data(conn: sqlite3.Connection, queue_name: str | None) -> list[dic
         ).fetchall()
     out: list[dict[str, Any]] = []
     for queue, domain, worker_id, last_poll_time in rows:
-        item: dict[str, Any] = {"queueName": queue, "workerId": worker_id, "lastPollTime": last_poll_time}
+        item: dict[str, Any] = {
+            "queueName": queue,
+            "workerId": worker_id,
+            "lastPollTime": last_poll_time,
+        }
         if domain:
             item["domain"] = domain
         out.append(item)

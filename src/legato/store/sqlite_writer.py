@@ -151,9 +151,9 @@ class GroupCommitWriter:
                     # A lone job, or an error after which SQLite rolled back the whole
                     # transaction (disk full, I/O error): nothing of the batch is written.
                     _rollback(conn)
-                    err = _translate(exc)
+                    own = _translate(exc)
                     lost = _storage_error("the write transaction was rolled back", exc)
-                    return [(j, None, err if j is job else lost) for j in live]
+                    return [(j, None, own if j is job else lost) for j in live]
                 try:
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")

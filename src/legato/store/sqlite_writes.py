@@ -74,7 +74,9 @@ def commit_changes(
     return revs
 
 
-def _write_workflow(conn: sqlite3.Connection, write: WorkflowWrite, snapshots: DefinitionCache) -> int:
+def _write_workflow(
+    conn: sqlite3.Connection, write: WorkflowWrite, snapshots: DefinitionCache
+) -> int:
     wf = write.workflow
     if write.definition_hash and write.definition_hash not in snapshots:
         body = write.definition_json or orjson.dumps(wf.definition.to_json())
@@ -282,7 +284,9 @@ def put_task_defs(conn: sqlite3.Connection, defs: Sequence[TaskDef], now: int) -
             "SELECT create_time FROM legato_task_defs WHERE name = ?", (d.name,)
         ).fetchone()
         stamped = _stamp(d, found[0] if found else None, now)
-        rows.append((d.name, orjson.dumps(stamped.to_json()), stamped.create_time, stamped.update_time))
+        rows.append(
+            (d.name, orjson.dumps(stamped.to_json()), stamped.create_time, stamped.update_time)
+        )
     _many(conn, _UPSERT_TASK_DEF, rows)
 
 

@@ -13,6 +13,7 @@ LISTEN/NOTIFY) feed the same object from their listener task.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections import deque
@@ -87,10 +88,8 @@ class QueueWakeups:
         finally:
             if not waiter.done():
                 waiter.cancel()
-            try:
+            with contextlib.suppress(ValueError):  # notify() took it already
                 signal.waiters.remove(waiter)
-            except ValueError:
-                pass  # notify() took it already
 
     def close(self) -> None:
         """Cancel timers and release every waiter."""

@@ -80,7 +80,7 @@ def iteration_done(run: Run, task: Task) -> None:
             bindings["loopIndex"] = n - 1
             bindings["loopItem"] = items[n - 1] if n - 1 < len(items) else None
         try:
-            go_on = truthy(run.ctx.scripts.evaluate(wt.loop_condition, {"$": bindings}))
+            go_on = truthy(run.ctx.scripts.evaluate(wt.loop_condition, bindings))
         except ScriptError as exc:
             task.reason_for_incompletion = f"Error evaluating the loop condition: {exc}"
             run.set_status(task, TaskStatus.FAILED_WITH_TERMINAL_ERROR)

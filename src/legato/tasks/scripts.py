@@ -39,7 +39,7 @@ def schedule_inline(
         _fail(run, task, f"Unknown evaluator '{evaluator}' in INLINE task", terminal=True)
         return
     try:
-        result = run.ctx.scripts.evaluate(expression, {"$": data})
+        result = run.ctx.scripts.evaluate(expression, data)
     except ScriptError as exc:
         _fail(run, task, str(exc))
         return
@@ -58,7 +58,7 @@ def schedule_lambda(
         return
     try:
         result = run.ctx.scripts.evaluate(
-            f"(function scriptFun(){{{body}\n}})()", {"$": task.input_data}
+            f"(function scriptFun(){{{body}\n}})()", task.input_data
         )
     except ScriptError as exc:
         _fail(run, task, str(exc))

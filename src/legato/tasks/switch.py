@@ -19,11 +19,11 @@ def _case(run: Run, wt: WorkflowTask, data: dict[str, Any]) -> str:
         if wt.case_value_param:
             value = data.get(wt.case_value_param)
         else:
-            value = run.ctx.scripts.evaluate(wt.case_expression or "", {"$": data})
+            value = run.ctx.scripts.evaluate(wt.case_expression or "", data)
     elif (wt.evaluator_type or "value-param") == "value-param":
         value = data.get(wt.expression or "")
     else:
-        value = run.ctx.scripts.evaluate(wt.expression or "", {"$": data})
+        value = run.ctx.scripts.evaluate(wt.expression or "", data)
     return java_string(value)
 
 

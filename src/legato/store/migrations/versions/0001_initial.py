@@ -78,9 +78,7 @@ def upgrade() -> None:
         "legato_workflows",
         ["status", "name", "create_time"],
     )
-    op.create_index(
-        "ix_legato_workflows_correlation_id", "legato_workflows", ["correlation_id"]
-    )
+    op.create_index("ix_legato_workflows_correlation_id", "legato_workflows", ["correlation_id"])
     op.create_index(
         "ix_legato_workflows_parent_workflow_id", "legato_workflows", ["parent_workflow_id"]
     )
@@ -130,9 +128,7 @@ def upgrade() -> None:
         sa.Column("domain", sa.Text(), nullable=False),
         sa.Column("worker_id", sa.Text(), nullable=False),
         sa.Column("last_poll_time", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "queue_name", "domain", "worker_id", name="pk_legato_poll_data"
-        ),
+        sa.PrimaryKeyConstraint("queue_name", "domain", "worker_id", name="pk_legato_poll_data"),
     )
 
 
