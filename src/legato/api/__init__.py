@@ -1,0 +1,1 @@
+"""The HTTP layer: Conductor's REST API under `/api` (FastAPI), built by `create_app`."""

@@ -39,6 +39,9 @@ from legato.model import (
     base_ref,
 )
 from legato.store.base import QueueEntry, TaskLog
+from legato.tasks import do_while
+from legato.tasks.base import Handler
+from legato.tasks.registry import handler_for, is_worker_type
 
 MAX_PASSES = 1000
 
@@ -278,8 +281,6 @@ class Run:
         elif nxt.loop_end is not None:
             loop = self.latest(nxt.loop_end.task_reference_name)
             if loop is not None and not loop.status.terminal:
-                from legato.tasks import do_while
-
                 do_while.iteration_done(self, loop)
 
     def iteration_for(self, wt: WorkflowTask) -> int:
@@ -549,14 +550,10 @@ class Run:
         )
 
     # ------------------------------------------------------------------ lookups
-    def handler_for(self, task_type: str) -> Any:
-        from legato.tasks.registry import handler_for
-
+    def handler_for(self, task_type: str) -> Handler:
         return handler_for(task_type)
 
     def is_worker_type(self, task_type: str) -> bool:
-        from legato.tasks.registry import is_worker_type
-
         return is_worker_type(task_type)
 
     def is_queued_type(self, task: Task) -> bool:
