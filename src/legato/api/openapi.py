@@ -178,6 +178,14 @@ def install_openapi(app: FastAPI) -> None:
             [(m, "validation") for m in _MODELS], ref_template=REF
         )
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        # Invalid requests answer 400 with an ErrorResponse, never FastAPI's 422.
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                answers = operation.get("responses", {})
+                if answers.pop("422", None) is not None:
+                    answers.setdefault("400", ERRORS[400])
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
         for name, schema in top.get("$defs", {}).items():
             schemas.setdefault(name, schema)
         for name, schema in _HAND_WRITTEN.items():

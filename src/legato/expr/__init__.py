@@ -1,7 +1,8 @@
 """Expression languages of the Conductor DSL, all pure and side-effect free.
 
 - ``${...}`` parameter templates: :func:`resolve`, :func:`template_problems`;
-- JavaScript (INLINE, LAMBDA, SWITCH, DO_WHILE): :class:`ScriptEngine`, :func:`truthy`;
+- JavaScript (INLINE, LAMBDA, SWITCH, DO_WHILE): :class:`ScriptEngine`, :func:`truthy`,
+  :func:`syntax_error`;
 - jq (JSON_JQ_TRANSFORM): :func:`run_jq`, :func:`compile_jq`, :func:`jq_syntax_error`;
 - WAIT inputs: :func:`parse_duration`, :func:`parse_until`.
 """
@@ -15,6 +16,7 @@ from legato.expr.javascript import (
     ScriptError,
     ScriptMemoryError,
     ScriptTimeoutError,
+    syntax_error,
     truthy,
 )
 from legato.expr.jq import JqError, compile_jq, jq_syntax_error, run_jq
@@ -38,6 +40,7 @@ __all__ = [
     "parse_until",
     "resolve",
     "run_jq",
+    "syntax_error",
     "template_problems",
     "truthy",
 ]

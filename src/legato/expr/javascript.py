@@ -9,6 +9,7 @@ limit is discarded, never reused.
 
 from __future__ import annotations
 
+import atexit
 import math
 import threading
 from collections.abc import Callable, Mapping
@@ -20,10 +21,17 @@ import py_mini_racer
 
 from legato.expr.sandbox import Outcome, Sandbox
 
-__all__ = ["ScriptEngine", "ScriptError", "ScriptMemoryError", "ScriptTimeoutError", "truthy"]
+__all__ = [
+    "ScriptEngine",
+    "ScriptError",
+    "ScriptMemoryError",
+    "ScriptTimeoutError",
+    "syntax_error",
+    "truthy",
+]
 
-# Parsing never runs user code, but a pathological source could still parse slowly.
-_SYNTAX_CHECK_TIME_LIMIT_S = 2.0
+_PARSE_TIME_LIMIT_S = 4.0
+_PARSE_MEMORY_LIMIT_BYTES = 64 * 2**20
 
 
 class ScriptError(Exception):
@@ -45,6 +53,48 @@ def truthy(value: Any) -> bool:
     if isinstance(value, int | float):
         return value > 0
     return False
+
+
+def syntax_error(script: str) -> str | None:
+    """JavaScript's message when ``script`` does not parse, else ``None``; nothing is run.
+
+    For definition validation, which has no engine at hand. The V8 context used for parsing is
+    created on first use and kept (parsing never runs user code, so it needs no isolation).
+    """
+    with _parser.lock:
+        if _parser.sandbox is None:
+            _parser.sandbox = Sandbox(_PARSE_MEMORY_LIMIT_BYTES)
+        try:
+            outcome = _parser.sandbox.check(script, _PARSE_TIME_LIMIT_S)
+        except py_mini_racer.JSEvalException as exc:
+            _parser.discard()
+            if isinstance(exc, py_mini_racer.JSTimeoutException):
+                return f"the script could not be parsed within {_PARSE_TIME_LIMIT_S} s"
+            return str(exc).strip() or "the script could not be parsed"
+        if outcome.dirty:
+            _parser.discard()
+        return outcome.error
+
+
+class _Parser:
+    """The lazily created V8 context behind :func:`syntax_error`."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sandbox: Sandbox | None = None
+
+    def discard(self) -> None:
+        sandbox, self.sandbox = self.sandbox, None
+        if sandbox is not None:
+            sandbox.close()
+
+    def close(self) -> None:
+        with self.lock:
+            self.discard()
+
+
+_parser = _Parser()
+atexit.register(_parser.close)
 
 
 class ScriptEngine:
@@ -83,7 +133,7 @@ class ScriptEngine:
 
     def syntax_error(self, script: str) -> str | None:
         """Compile ``script`` without running it: JavaScript's message, or ``None`` if it parses."""
-        return self._with_sandbox(lambda box: box.check(script, _SYNTAX_CHECK_TIME_LIMIT_S)).error
+        return self._with_sandbox(lambda box: box.check(script, self.time_limit_s)).error
 
     def close(self) -> None:
         """Free every idle context; contexts in use are freed when their evaluation ends."""

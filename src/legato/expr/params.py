@@ -40,16 +40,25 @@ _ROOT_TEXT = re.compile(
 
 def resolve(value: Any, context: Mapping[str, Any], *, task_id: str | None = None) -> Any:
     """Resolve every ``${...}`` in ``value`` (recursing into dicts and lists) against ``context``."""
-    if type(value) is str:
-        if "${" not in value:
-            return value
-        return _resolve_string(value, context, task_id)
+    return _resolve(value, context, task_id)
+
+
+def _resolve(value: Any, context: Mapping[str, Any], task_id: str | None) -> Any:
+    kind = type(value)
+    if kind is str:
+        return _resolve_string(value, context, task_id) if "${" in value else value
+    if kind is dict:
+        return {key: _resolve(item, context, task_id) for key, item in value.items()}
+    if kind is list:
+        return [_resolve(item, context, task_id) for item in value]
+    if value is None or kind is int or kind is float or kind is bool:
+        return value
+    if isinstance(value, str):  # str subclasses (e.g. StrEnum members) become plain strings
+        return _resolve(str(value), context, task_id)
     if isinstance(value, Mapping):
-        return {key: resolve(item, context, task_id=task_id) for key, item in value.items()}
+        return {key: _resolve(item, context, task_id) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [resolve(item, context, task_id=task_id) for item in value]
-    if isinstance(value, str):  # str subclasses
-        return resolve(str(value), context, task_id=task_id)
+        return [_resolve(item, context, task_id) for item in value]
     return value
 
 

@@ -28,7 +28,7 @@ __all__ = ["JsonPathExpr", "compile_path"]
 Key = str | int
 
 _NAME = re.compile(r"[^.\[\]()\s'\"*]+")
-_INDEX = re.compile(r"\s*(-?\d+)\s*")
+_INDEX = re.compile(r"\s*(-?[0-9]+)\s*")
 _JSONPATH_ENV = jsonpath.JSONPathEnvironment()
 
 
@@ -203,7 +203,7 @@ def _read_member(text: str, pos: int, tokens: list[tuple[str, Key]], *, deep: bo
         if deep and text.startswith("*", pos):
             tokens.append(("raw", "..*"))
             return pos + 1
-        raise ExpressionError(f"invalid path {text.lstrip('.')!r}: expected a name at {pos}")
+        raise ExpressionError(f"invalid path {text.lstrip('.')!r}: expected a name after '.'")
     name = match.group()
     tokens.append(("raw", ".." + _quote_bracket(name)) if deep else ("key", name))
     return match.end()

@@ -231,7 +231,16 @@ class Sandbox:
 
     def run(self, script: str, input_json: str, timeout_s: float) -> Outcome:
         code = f"__legato_sandbox.run({_js_string(script)}, {_js_string(input_json)})"
-        return self._call(self._settled(code), timeout_s)
+        try:
+            return self._call(self._settled(code), timeout_s)
+        except (py_mini_racer.JSTimeoutException, py_mini_racer.JSOOMException):
+            raise
+        except py_mini_racer.JSEvalException as exc:
+            # A limit hit while V8 was busy elsewhere (a microtask, a GC) can surface as a plain
+            # termination; report it as what it was.
+            if self._racer.was_hard_memory_limit_reached():
+                raise py_mini_racer.JSOOMException(str(exc)) from exc
+            raise
 
     def check(self, script: str, timeout_s: float) -> Outcome:
         """Parse ``script`` without running it; a syntax error comes back as ``error``."""
@@ -255,6 +264,8 @@ class Sandbox:
         tagged = _tagged(await self._racer.eval_cancelable(code))
         # Runs once the microtasks the script queued are done (V8 runs them after each task).
         dirty = _tagged(await self._racer.eval_cancelable("__legato_sandbox.settle()")) == "1"
+        if self._racer.was_hard_memory_limit_reached():  # e.g. by a microtask, after the value
+            raise py_mini_racer.JSOOMException("JavaScript memory limit reached")
         return Outcome(tagged, dirty=dirty)
 
     async def _close(self) -> None:

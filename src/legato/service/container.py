@@ -35,4 +35,7 @@ class Services:
         await self.definitions.load()
 
     async def close(self) -> None:
-        await self.store.close()
+        try:
+            await self.store.close()
+        finally:
+            self.scripts.close()

@@ -41,7 +41,9 @@ class WorkflowWrite:
     updated_tasks: list[Task] = field(default_factory=list)
     removed_task_ids: list[str] = field(default_factory=list)
     definition_hash: str = ""  # key of the definition snapshot; required on insert
-    definition_json: bytes = b""  # snapshot body, stored if the hash is new
+    # Snapshot body (Conductor JSON), stored if the hash is new; when empty the store
+    # serialises `workflow.definition` itself.
+    definition_json: bytes = b""
 
 
 @dataclass(slots=True)
@@ -53,6 +55,10 @@ class TaskLog:
 
 @dataclass(slots=True)
 class Changeset:
+    """Everything one decision writes. Applied in this order: workflow writes, then dequeue,
+    then enqueue (so dequeue + enqueue of one task id re-queues it), then logs. The objects
+    must not be mutated until `commit` returns."""
+
     workflows: list[WorkflowWrite] = field(default_factory=list)
     enqueue: list[QueueEntry] = field(default_factory=list)
     dequeue: list[str] = field(default_factory=list)  # task ids
@@ -96,7 +102,11 @@ class Store(Protocol):
 
     # --- executions ------------------------------------------------------------------------
     async def load_workflow(self, workflow_id: str) -> Workflow | None:
-        """The workflow with its tasks in `seq` order, its definition snapshot and rev."""
+        """The workflow with its tasks in `seq` order, its definition snapshot and rev.
+
+        The definition object is parsed once per process and shared by every workflow loaded
+        from the same snapshot: treat it as read-only.
+        """
 
     async def load_task(self, task_id: str) -> Task | None: ...
 
@@ -119,9 +129,11 @@ class Store(Protocol):
         In the same transaction: the entries are removed; each task still SCHEDULED becomes
         IN_PROGRESS (poll_count + 1, start_time = now if unset, first_start_time likewise,
         update_time = now, worker_id, callback_after_seconds = 0); entries whose task is no
-        longer SCHEDULED are dropped silently; each owning workflow's rev is bumped and its
-        next_wake_at lowered to now + response_timeout_seconds * 1000 when that is > 0;
-        poll data (queue_name, domain, worker_id, now) is recorded when worker_id is given.
+        longer SCHEDULED (or gone) are removed silently and do not count toward `count`; each
+        owning workflow's rev is bumped once and its next_wake_at lowered to
+        now + response_timeout_seconds * 1000 when that is > 0;
+        poll data (queue_name, domain, worker_id, now) is recorded when worker_id is given,
+        whether anything was claimed or not.
         """
 
     async def wait_for_work(self, queue_name: str, timeout_s: float) -> None:
@@ -140,6 +152,7 @@ class Store(Protocol):
     async def record_poll(
         self, queue_name: str, domain: str | None, worker_id: str, now: int
     ) -> None:
-        """Record a poll that claimed nothing (claim_tasks records the others)."""
+        """Record a poll that did not go through claim_tasks (which records its own)."""
 
-    async def list_poll_data(self, queue_name: str | None = None) -> list[dict[str, Any]]: ...
+    async def list_poll_data(self, queue_name: str | None = None) -> list[dict[str, Any]]:
+        """Conductor's PollData: {queueName, domain (absent when none), workerId, lastPollTime}."""

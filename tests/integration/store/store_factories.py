@@ -92,5 +92,7 @@ def update(wf: Workflow, expected_rev: int | None = None, **write_fields: Any) -
     return WorkflowWrite(wf, rev, **write_fields)
 
 
-def entry(t: Task, queue_name: str = "charge", visible_at: int = NOW, priority: int = 0) -> QueueEntry:
+def entry(
+    t: Task, queue_name: str = "charge", visible_at: int = NOW, priority: int = 0
+) -> QueueEntry:
     return QueueEntry(t.task_id, t.workflow_instance_id, queue_name, visible_at, priority)

@@ -92,7 +92,9 @@ def _set_revision(url: str, revision: str | None) -> None:
             if revision is None:
                 conn.execute(sa.text("DROP TABLE alembic_version"))
             else:
-                conn.execute(sa.text("UPDATE alembic_version SET version_num = :v"), {"v": revision})
+                conn.execute(
+                    sa.text("UPDATE alembic_version SET version_num = :v"), {"v": revision}
+                )
     finally:
         engine.dispose()
 
@@ -108,7 +110,9 @@ async def test_open_refuses_an_older_schema(
         await make_store().open()
 
 
-async def test_open_refuses_a_newer_schema(make_store: Callable[..., Store], database_url: str) -> None:
+async def test_open_refuses_a_newer_schema(
+    make_store: Callable[..., Store], database_url: str
+) -> None:
     migrate.upgrade(database_url)
     _set_revision(database_url, "ffffffff")
     with pytest.raises(StorageError, match="newer Legato"):

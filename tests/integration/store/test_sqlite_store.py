@@ -106,14 +106,16 @@ async def test_close_drains_queued_writes(tmp_path: Path) -> None:
 class _Flaky(sqlite3.Connection):
     fail_commit = False
 
-    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
         if sql == "COMMIT" and _Flaky.fail_commit:
             raise sqlite3.OperationalError("disk I/O error")
         return super().execute(sql, *args)
 
 
 @pytest.fixture
-async def flaky_writer(tmp_path: Path) -> AsyncIterator[tuple[GroupCommitWriter, Callable[[], int]]]:
+async def flaky_writer(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[GroupCommitWriter, Callable[[], int]]]:
     path = tmp_path / "w.db"
     setup = sqlite3.connect(path)
     setup.execute("CREATE TABLE t (x INTEGER PRIMARY KEY)")
@@ -153,8 +155,12 @@ async def test_a_failing_job_fails_alone(
         conn.execute("INSERT INTO t (x) VALUES (100)")
         raise ValueError("bug in a job")
 
-    futures = [writer.submit(_insert(1)), writer.submit(boom), writer.submit(_insert(1))]
-    futures.append(writer.submit(_insert(2)))
+    futures: list[asyncio.Future[Any]] = [
+        writer.submit(_insert(1)),
+        writer.submit(boom),
+        writer.submit(_insert(1)),
+        writer.submit(_insert(2)),
+    ]
     results = await asyncio.gather(*futures, return_exceptions=True)
     assert results[0] == 1 and results[3] == 2
     assert isinstance(results[1], ValueError)

@@ -22,6 +22,7 @@ def test_public_names() -> None:
         "parse_until",
         "resolve",
         "run_jq",
+        "syntax_error",
         "template_problems",
         "truthy",
     }

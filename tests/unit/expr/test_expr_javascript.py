@@ -15,6 +15,7 @@ from legato.expr.javascript import (
     ScriptError,
     ScriptMemoryError,
     ScriptTimeoutError,
+    syntax_error,
     truthy,
 )
 
@@ -105,7 +106,7 @@ def test_errors_carry_javascripts_message(engine: ScriptEngine, script: str, mes
 
 def test_custom_error_classes_keep_their_name(engine: ScriptEngine) -> None:
     script = "class Nope extends Error { constructor(m) { super(m); this.name = 'Nope'; } }"
-    with pytest.raises(ScriptError, match="^Nope: bad$"):
+    with pytest.raises(ScriptError, match=r"^Nope: bad$"):
         engine.evaluate(script + "; throw new Nope('bad')", {})
 
 
@@ -128,10 +129,18 @@ def test_runaway_scripts_are_stopped(engine: ScriptEngine, script: str) -> None:
     assert engine.evaluate("1 + 1", {}) == 2
 
 
-def test_memory_bomb_is_stopped_and_the_engine_recovers() -> None:
+@pytest.mark.parametrize(
+    "script",
+    [
+        "var a = []; while (true) a.push(new Array(1e6).fill(1))",
+        "var o = {}; for (var i = 0; ; i++) o['k' + i] = i",
+        "Promise.resolve().then(() => { var a = []; while (true) a.push(new Array(1e6)) }); 1",
+    ],
+)
+def test_memory_bombs_are_stopped_and_the_engine_recovers(script: str) -> None:
     with ScriptEngine(time_limit_s=5.0, memory_limit_bytes=32 * 2**20) as small:
         with pytest.raises(ScriptMemoryError, match="memory limit of 32 MiB"):
-            small.evaluate("var a = []; while (true) a.push(new Array(1e6).fill(1))", {})
+            small.evaluate(script, {})
         assert small.evaluate("[1, 2].length", {}) == 2
         assert small.evaluate("new Array(1e5).fill(1).length", {}) == 100000
 
@@ -260,6 +269,13 @@ def test_syntax_check_does_not_execute(engine: ScriptEngine) -> None:
     assert engine.syntax_error("checked = 1") is None
     assert time.monotonic() - started < TIME_LIMIT_S
     assert engine.evaluate("typeof checked", {}) == "undefined"
+
+
+def test_module_level_syntax_error_needs_no_engine() -> None:
+    assert syntax_error("$.a > 1") is None
+    assert syntax_error("var x = ;") == "SyntaxError: Unexpected token ';'"
+    assert syntax_error("return 1") == "SyntaxError: Illegal return statement"
+    assert syntax_error("Object.defineProperty(globalThis, 'p', {value: 1}); 1") is None
 
 
 # --- condition coercion ------------------------------------------------------------------

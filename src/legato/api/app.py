@@ -1,0 +1,96 @@
+"""`create_app`: the FastAPI application of one Legato node, wired explicitly.
+
+The ASGI lifespan opens the services, runs the background loops (timer loop, HTTP task
+runner) and on shutdown cancels them and closes the services. Nothing is global: tests build
+apps with the same factory, optionally around their own `Services`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+from fastapi import FastAPI
+
+from legato import __version__
+from legato.api.errors import RequestGuard, install_error_handlers
+from legato.api.openapi import install_openapi
+from legato.api.responses import OrjsonResponse
+from legato.api.routers import health, metadata, tasks, workflows
+from legato.config import Settings
+from legato.runners.http import HttpTaskRunner
+from legato.runners.timers import TimerLoop
+from legato.service.container import Services
+from legato.store import Store, store_for_url
+
+log = logging.getLogger("legato.api")
+
+DESCRIPTION = (
+    "Durable workflow orchestration, wire-compatible with Conductor's REST API and JSON DSL."
+)
+
+
+class UnsupportedDatabaseError(ValueError):
+    """The database URL names a backend this Legato cannot open."""
+
+
+def build_store(settings: Settings) -> Store:
+    """The store a database URL names (only `sqlite:` so far)."""
+    url = settings.db
+    scheme = url.partition(":")[0].split("+", 1)[0].lower()
+    if scheme != "sqlite":
+        raise UnsupportedDatabaseError(
+            f"Unsupported database URL {url!r}: this Legato supports sqlite:///path.db"
+        )
+    try:
+        return store_for_url(url, synchronous=settings.sqlite_synchronous)
+    except ValueError as exc:
+        raise UnsupportedDatabaseError(f"Invalid database URL {url!r}: {exc}") from exc
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
+    if services is None:
+        services = Services(build_store(settings), settings)
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = [
+        TimerLoop(services, settings.timer_interval_ms).run,
+        HttpTaskRunner(services, settings.system_task_workers).run,
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await services.open()
+        loops = [asyncio.create_task(run(), name=f"legato-{i}") for i, run in enumerate(background)]
+        try:
+            yield
+        finally:
+            for loop in loops:
+                loop.cancel()
+            for loop in loops:
+                with contextlib.suppress(asyncio.CancelledError):
+                    try:
+                        await loop
+                    except Exception:
+                        log.exception("background loop %s failed", loop.get_name())
+            await services.close()
+
+    app = FastAPI(
+        title="Legato",
+        version=__version__,
+        description=DESCRIPTION,
+        default_response_class=OrjsonResponse,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_payload_bytes)
+    for module in (metadata, workflows, tasks, health):
+        app.include_router(module.router)
+    install_openapi(app)
+    return app
