@@ -65,7 +65,11 @@ class Chain:
             workflow_version=1,
             status=WorkflowStatus.RUNNING,
             definition=DEFINITION,
-            input={"orderId": 12345, "customer": {"name": "Ada", "tier": "gold"}, "items": [1, 2, 3]},
+            input={
+                "orderId": 12345,
+                "customer": {"name": "Ada", "tier": "gold"},
+                "items": [1, 2, 3],
+            },
             create_time=NOW,
             update_time=NOW,
         )
@@ -155,7 +159,10 @@ def main() -> None:
         for concurrency in (1, 64):
             asyncio.run(
                 store_commits(
-                    Path(tmp) / f"store{concurrency}.db", args.seconds, args.synchronous, concurrency
+                    Path(tmp) / f"store{concurrency}.db",
+                    args.seconds,
+                    args.synchronous,
+                    concurrency,
                 )
             )
 

@@ -49,7 +49,8 @@ WORKFLOW = {
 def start_server(port: int, db: str, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "LEGATO_LOG_LEVEL": "warning"}
     cmd = [sys.executable, "-m", "legato.cli", "server", "--port", str(port), "--db", db]
-    return subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+    with log.open("wb") as out:
+        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
 
 
 async def wait_healthy(client: httpx.AsyncClient, timeout: float = 30.0) -> None:

@@ -495,29 +495,34 @@ def cmd_server(args: argparse.Namespace) -> int:
     )
     server = uvicorn.Server(config)
 
-    async def serve() -> None:
-        task = asyncio.ensure_future(server.serve())
-        while not server.started and not task.done():
+    async def announce() -> None:
+        while not server.started:
             await asyncio.sleep(0.02)
-        if server.started:
-            sockname = server.servers[0].sockets[0].getsockname()
-            host = f"[{sockname[0]}]" if ":" in sockname[0] else sockname[0]
-            print(
-                f"Legato {__version__} listening on http://{host}:{sockname[1]} "
-                f"(database {settings.db})",
-                flush=True,
-            )
-        await task
+        sockname = server.servers[0].sockets[0].getsockname()
+        host = f"[{sockname[0]}]" if ":" in sockname[0] else sockname[0]
+        print(
+            f"Legato {__version__} listening on http://{host}:{sockname[1]} "
+            f"(database {settings.db})",
+            flush=True,
+        )
+
+    async def serve() -> int:
+        announcer = asyncio.ensure_future(announce())
+        try:
+            await server.serve()
+        except SystemExit as exc:  # uvicorn exits this way when it cannot start
+            return 0 if exc.code in (0, None) else 1
+        finally:
+            announcer.cancel()
+        return 0
 
     try:
         with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-            runner.run(serve())
+            code = runner.run(serve())
     except KeyboardInterrupt:
         return 0
-    except SystemExit as exc:
-        if exc.code in (0, None):
-            return 0
-        raise CliError("the server did not start (see the log above)") from exc
+    if code:
+        raise CliError("the server did not start (see the log above)")
     return 0
 
 

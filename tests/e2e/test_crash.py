@@ -31,7 +31,8 @@ def free_port() -> int:
 def start_server(port: int, db: str, log: Path) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "legato.cli", "server", "--port", str(port), "--db", db]
     env = {**os.environ, "LEGATO_TIMER_INTERVAL_MS": "100", "LEGATO_LOG_LEVEL": "warning"}
-    return subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env)
+    with log.open("ab") as out:
+        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
 
 
 async def wait_healthy(client: httpx.AsyncClient) -> None:

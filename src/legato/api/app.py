@@ -51,29 +51,32 @@ def build_store(settings: Settings) -> Store:
         raise UnsupportedDatabaseError(f"Invalid database URL {url!r}: {exc}") from exc
 
 
+def _report_stopped(loop: asyncio.Task[None]) -> None:
+    """A background loop must run until shutdown; say so loudly if one dies."""
+    if not loop.cancelled() and loop.exception() is not None:
+        log.error("background loop %s stopped", loop.get_name(), exc_info=loop.exception())
+
+
 def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
     if services is None:
         services = Services(build_store(settings), settings)
-    background: list[Callable[[], Coroutine[Any, Any, None]]] = [
-        TimerLoop(services, settings.timer_interval_ms).run,
-        HttpTaskRunner(services, settings.system_task_workers).run,
+    background: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = [
+        ("timers", TimerLoop(services, settings.timer_interval_ms).run),
+        ("http-tasks", HttpTaskRunner(services, settings.system_task_workers).run),
     ]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.open()
-        loops = [asyncio.create_task(run(), name=f"legato-{i}") for i, run in enumerate(background)]
+        loops = [asyncio.create_task(run(), name=f"legato-{name}") for name, run in background]
+        for loop in loops:
+            loop.add_done_callback(_report_stopped)
         try:
             yield
         finally:
             for loop in loops:
                 loop.cancel()
-            for loop in loops:
-                with contextlib.suppress(asyncio.CancelledError):
-                    try:
-                        await loop
-                    except Exception:
-                        log.exception("background loop %s failed", loop.get_name())
+            await asyncio.gather(*loops, return_exceptions=True)
             await services.close()
 
     app = FastAPI(

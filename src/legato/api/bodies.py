@@ -16,6 +16,7 @@ from legato.errors import FieldProblem, ValidationError
 from legato.model import StartWorkflowRequest, TaskResult
 from legato.model.validation import pydantic_problems
 
+
 def kind_of(value: Any) -> str:
     """How JSON would call a value's type, for messages."""
     if value is None:

@@ -20,8 +20,8 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from legato.errors import FieldProblem, LegatoError, PayloadTooLargeError, ValidationError
 from legato.api.responses import dumps
+from legato.errors import FieldProblem, LegatoError, PayloadTooLargeError, ValidationError
 
 log = logging.getLogger("legato.api")
 
@@ -101,7 +101,11 @@ def request_problems(exc: RequestValidationError) -> list[FieldProblem]:
     problems = []
     for err in exc.errors():
         problems.append(
-            FieldProblem(conductor_path(err.get("loc", ())), str(err.get("msg", "is invalid")), _scalar(err.get("input")))
+            FieldProblem(
+                conductor_path(err.get("loc", ())),
+                str(err.get("msg", "is invalid")),
+                _scalar(err.get("input")),
+            )
         )
     return problems
 

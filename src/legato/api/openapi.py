@@ -148,7 +148,9 @@ def json_response(schema: dict[str, Any] | str, description: str = "OK") -> dict
 
 
 def text_response(description: str) -> dict[int | str, Any]:
-    return {200: {"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}}}
+    return {
+        200: {"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}}
+    }
 
 
 ERRORS: dict[int | str, Any] = {
@@ -174,9 +176,7 @@ def install_openapi(app: FastAPI) -> None:
             description=app.description,
             routes=app.routes,
         )
-        _, top = models_json_schema(
-            [(m, "validation") for m in _MODELS], ref_template=REF
-        )
+        _, top = models_json_schema([(m, "validation") for m in _MODELS], ref_template=REF)
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         # Invalid requests answer 400 with an ErrorResponse, never FastAPI's 422.
         for operations in document.get("paths", {}).values():

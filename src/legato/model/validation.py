@@ -487,12 +487,12 @@ class _Check:
             f"{what} field is required for taskType: {task.type} taskName: {task.name}",
         )
 
-    def script(self, path: str, source: str) -> None:
+    def script(self, path: str, source: str, shown: str | None = None) -> None:
         from legato.expr.javascript import syntax_error
 
         error = syntax_error(source)
         if error is not None:
-            self.add(path, f"Expression is not well formatted: {error}", source)
+            self.add(path, f"Expression is not well formatted: {error}", shown or source)
 
     def task_def_for(self, task: WorkflowTask) -> TaskDef | None:
         return task.task_definition or self.task_defs.get(task.name)
@@ -731,7 +731,8 @@ def _json_jq(c: _Check, task: WorkflowTask, path: str) -> None:
 
     error = jq_syntax_error(query)
     if error is not None:
-        c.add(where, f"queryExpression is not a valid jq expression: {error}", query)
+        first_line = error.strip().splitlines()[0] if error.strip() else error
+        c.add(where, f"queryExpression is not a valid jq expression: {first_line}", query)
 
 
 def _inline(c: _Check, task: WorkflowTask, path: str) -> None:
@@ -773,7 +774,7 @@ def _lambda(c: _Check, task: WorkflowTask, path: str) -> None:
     elif not isinstance(body, str):
         c.add(where, "scriptExpression must be a string", _scalar_or_none(body))
     elif "${" not in body:
-        c.script(where, "function scriptFun(){" + body + "\n} scriptFun();")
+        c.script(where, "function scriptFun(){" + body + "\n} scriptFun();", body)
 
 
 def _terminate(c: _Check, task: WorkflowTask, path: str) -> None:
@@ -805,7 +806,7 @@ def _wait(c: _Check, task: WorkflowTask, path: str) -> None:
             try:
                 parsers[key](str(value))
             except ValueError as exc:
-                c.add(f"{where}.{key}", f"Unable to parse {key} '{value}': {exc}", value)
+                c.add(f"{where}.{key}", f"Unable to parse {key}: {exc}", value)
 
 
 _RULES: dict[str, Callable[[_Check, WorkflowTask, str], None]] = {

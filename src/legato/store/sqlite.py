@@ -47,7 +47,11 @@ def database_path(url: str) -> str:
 
 
 class SqliteStore:
-    """The Store protocol on one SQLite file."""
+    """The Store protocol on one SQLite file.
+
+    Bound to the event loop it is opened in. Writes from other processes on the same file are
+    safe (SQLite locks) but do not wake this process's long pollers.
+    """
 
     def __init__(
         self,
@@ -117,6 +121,8 @@ class SqliteStore:
         await self.close()
 
     async def ping(self) -> None:
+        if self._writer is None or not self._writer.alive:
+            raise StorageError("the SQLite writer is not running")
         await self._read(reads.ping)
 
     @property
@@ -292,6 +298,8 @@ class SqliteStore:
             if str(mode).lower() != "wal":
                 raise StorageError(f"cannot switch {self.path} to WAL (journal_mode is {mode})")
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            # Savepoint sub-journals in memory, not a temp file: each job runs in a SAVEPOINT.
+            conn.execute("PRAGMA temp_store = MEMORY")
         except BaseException:
             conn.close()
             raise

@@ -64,6 +64,10 @@ class GroupCommitWriter:
         self.batches = 0
         self.jobs = 0
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive() and not self._stopping
+
     async def start(self) -> None:
         self._thread.start()
         await self._started
@@ -81,6 +85,8 @@ class GroupCommitWriter:
         """
         if self._stopping:
             raise StorageError("the store is closed")
+        if not self._thread.is_alive():
+            raise StorageError("the SQLite writer thread has stopped")
         future: asyncio.Future[T] = self._loop.create_future()
         self._jobs.put(WriteJob(fn, future, on_commit))
         return future

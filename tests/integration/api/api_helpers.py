@@ -48,7 +48,9 @@ async def register(
     assert r.status_code == 200, r.text
 
 
-async def start(client: httpx.AsyncClient, name: str, input: dict[str, Any] | None = None, **params: Any) -> str:
+async def start(
+    client: httpx.AsyncClient, name: str, input: dict[str, Any] | None = None, **params: Any
+) -> str:
     r = await client.post(f"/api/workflow/{name}", json=input or {}, params=params)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/plain")
@@ -136,8 +138,12 @@ def assert_error(r: httpx.Response, status: int, *names: str) -> dict[str, Any]:
     assert body["status"] == status
     assert isinstance(body["message"], str) and body["message"]
     assert "instance" in body and isinstance(body["retryable"], bool)
-    haystack = body["message"] + " " + " ".join(
-        f"{e.get('path', '')} {e.get('message', '')}" for e in body.get("validationErrors", [])
+    haystack = (
+        body["message"]
+        + " "
+        + " ".join(
+            f"{e.get('path', '')} {e.get('message', '')}" for e in body.get("validationErrors", [])
+        )
     )
     for name in names:
         assert name in haystack, f"{name!r} not named in {body}"

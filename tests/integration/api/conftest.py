@@ -8,7 +8,8 @@ Backends: add a name to BACKENDS and teach `_fresh_url` to make an empty databas
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,16 @@ def make_client(backend: str, tmp_path: Path) -> ClientFactory:
 async def client(make_client: ClientFactory) -> AsyncIterator[httpx.AsyncClient]:
     async with make_client() as c:
         yield c
+
+
+@pytest.fixture(autouse=True)
+def no_server_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Nothing logs an error in normal operation; a test expecting one calls `caplog.clear()`."""
+    yield
+    errors = [
+        f"{r.name}: {r.getMessage()}"
+        for phase in ("setup", "call")
+        for r in caplog.get_records(phase)  # type: ignore[arg-type]
+        if r.levelno >= logging.ERROR and r.name.startswith("legato")
+    ]
+    assert not errors, errors

@@ -33,7 +33,10 @@ async def test_two_step_worker_workflow_completes_with_output(client: httpx.Asyn
         "order_flow",
         [
             simple("fetch", inputParameters={"id": "${workflow.input.id}"}),
-            simple("ship", inputParameters={"item": "${fetch.output.item}", "note": "id=${workflow.input.id}"}),
+            simple(
+                "ship",
+                inputParameters={"item": "${fetch.output.item}", "note": "id=${workflow.input.id}"},
+            ),
         ],
         outputParameters={"shipment": "${ship.output.shipment}", "item": "${fetch.output.item}"},
     )
@@ -84,9 +87,23 @@ async def test_switch_takes_the_matching_case(client: httpx.AsyncClient) -> None
                 "expression": "kind",
                 "inputParameters": {"kind": "${workflow.input.kind}"},
                 "decisionCases": {
-                    "big": [{"name": "set_big", "taskReferenceName": "set_big", "type": "SET_VARIABLE", "inputParameters": {"size": "big"}}],
+                    "big": [
+                        {
+                            "name": "set_big",
+                            "taskReferenceName": "set_big",
+                            "type": "SET_VARIABLE",
+                            "inputParameters": {"size": "big"},
+                        }
+                    ],
                 },
-                "defaultCase": [{"name": "set_small", "taskReferenceName": "set_small", "type": "SET_VARIABLE", "inputParameters": {"size": "small"}}],
+                "defaultCase": [
+                    {
+                        "name": "set_small",
+                        "taskReferenceName": "set_small",
+                        "type": "SET_VARIABLE",
+                        "inputParameters": {"size": "small"},
+                    }
+                ],
             },
             {
                 "name": "js_route",
@@ -95,8 +112,14 @@ async def test_switch_takes_the_matching_case(client: httpx.AsyncClient) -> None
                 "evaluatorType": "javascript",
                 "expression": "$.n > 10 ? 'many' : 'few'",
                 "inputParameters": {"n": "${workflow.input.n}"},
-                "decisionCases": {"many": [{"name": "noop_many", "taskReferenceName": "noop_many", "type": "NOOP"}]},
-                "defaultCase": [{"name": "noop_few", "taskReferenceName": "noop_few", "type": "NOOP"}],
+                "decisionCases": {
+                    "many": [
+                        {"name": "noop_many", "taskReferenceName": "noop_many", "type": "NOOP"}
+                    ]
+                },
+                "defaultCase": [
+                    {"name": "noop_few", "taskReferenceName": "noop_few", "type": "NOOP"}
+                ],
             },
         ],
         outputParameters={"size": "${workflow.variables.size}"},
@@ -125,7 +148,12 @@ async def test_fork_join_waits_for_both_branches(client: httpx.AsyncClient) -> N
                 "type": "FORK_JOIN",
                 "forkTasks": [[simple("left")], [simple("right")]],
             },
-            {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": ["left", "right"]},
+            {
+                "name": "join",
+                "taskReferenceName": "join",
+                "type": "JOIN",
+                "joinOn": ["left", "right"],
+            },
         ],
         outputParameters={"l": "${join.output.left.v}", "r": "${join.output.right.v}"},
     )
@@ -209,13 +237,21 @@ async def test_inline_jq_and_set_variable(client: httpx.AsyncClient) -> None:
                 "name": "double",
                 "taskReferenceName": "double",
                 "type": "INLINE",
-                "inputParameters": {"evaluatorType": "graaljs", "expression": "$.n * 2", "n": "${workflow.input.n}"},
+                "inputParameters": {
+                    "evaluatorType": "graaljs",
+                    "expression": "$.n * 2",
+                    "n": "${workflow.input.n}",
+                },
             },
             {
                 "name": "jq",
                 "taskReferenceName": "jq",
                 "type": "JSON_JQ_TRANSFORM",
-                "inputParameters": {"queryExpression": "{sum: (.a + .b)}", "a": "${double.output.result}", "b": 1},
+                "inputParameters": {
+                    "queryExpression": "{sum: (.a + .b)}",
+                    "a": "${double.output.result}",
+                    "b": 1,
+                },
             },
             {
                 "name": "remember",
@@ -224,7 +260,10 @@ async def test_inline_jq_and_set_variable(client: httpx.AsyncClient) -> None:
                 "inputParameters": {"total": "${jq.output.result.sum}"},
             },
         ],
-        outputParameters={"doubled": "${double.output.result}", "total": "${workflow.variables.total}"},
+        outputParameters={
+            "doubled": "${double.output.result}",
+            "total": "${workflow.variables.total}",
+        },
     )
     wid = await run(client, definition, {"n": 21})
     wf = await wait_for(client, wid)
@@ -241,7 +280,10 @@ async def test_terminate_task_ends_the_workflow_with_its_output(client: httpx.As
                 "name": "stop",
                 "taskReferenceName": "stop",
                 "type": "TERMINATE",
-                "inputParameters": {"terminationStatus": "COMPLETED", "workflowOutput": {"why": "early"}},
+                "inputParameters": {
+                    "terminationStatus": "COMPLETED",
+                    "workflowOutput": {"why": "early"},
+                },
             },
             simple("never"),
         ],
@@ -256,7 +298,14 @@ async def test_terminate_task_ends_the_workflow_with_its_output(client: httpx.As
 async def test_wait_completes_after_its_duration(client: httpx.AsyncClient) -> None:
     definition = workflow_def(
         "wait_flow",
-        [{"name": "pause", "taskReferenceName": "pause", "type": "WAIT", "inputParameters": {"duration": "1 seconds"}}],
+        [
+            {
+                "name": "pause",
+                "taskReferenceName": "pause",
+                "type": "WAIT",
+                "inputParameters": {"duration": "1 seconds"},
+            }
+        ],
     )
     began = time.monotonic()
     wid = await run(client, definition)
@@ -328,18 +377,31 @@ async def test_http_task_calls_a_real_server(client: httpx.AsyncClient, http_ser
                 "name": "get",
                 "taskReferenceName": "get",
                 "type": "HTTP",
-                "inputParameters": {"http_request": {"uri": f"{http_server}/items/${{workflow.input.id}}", "method": "GET"}},
+                "inputParameters": {
+                    "http_request": {
+                        "uri": f"{http_server}/items/${{workflow.input.id}}",
+                        "method": "GET",
+                    }
+                },
             },
             {
                 "name": "post",
                 "taskReferenceName": "post",
                 "type": "HTTP",
                 "inputParameters": {
-                    "http_request": {"uri": f"{http_server}/echo", "method": "POST", "body": {"got": "${get.output.response.body.hello}"}}
+                    "http_request": {
+                        "uri": f"{http_server}/echo",
+                        "method": "POST",
+                        "body": {"got": "${get.output.response.body.hello}"},
+                    }
                 },
             },
         ],
-        outputParameters={"path": "${get.output.response.body.path}", "echo": "${post.output.response.body.echo}", "code": "${post.output.response.statusCode}"},
+        outputParameters={
+            "path": "${get.output.response.body.path}",
+            "echo": "${post.output.response.body.echo}",
+            "code": "${post.output.response.statusCode}",
+        },
     )
     wid = await run(client, definition, {"id": 5})
     wf = await wait_for(client, wid)
@@ -350,7 +412,16 @@ async def test_http_task_calls_a_real_server(client: httpx.AsyncClient, http_ser
 async def test_http_task_fails_on_non_2xx(client: httpx.AsyncClient, http_server: str) -> None:
     definition = workflow_def(
         "http_fail_flow",
-        [{"name": "get", "taskReferenceName": "get", "type": "HTTP", "inputParameters": {"http_request": {"uri": f"{http_server}/missing", "method": "GET"}}}],
+        [
+            {
+                "name": "get",
+                "taskReferenceName": "get",
+                "type": "HTTP",
+                "inputParameters": {
+                    "http_request": {"uri": f"{http_server}/missing", "method": "GET"}
+                },
+            }
+        ],
     )
     wid = await run(client, definition)
     wf = await wait_for(client, wid)
@@ -365,11 +436,29 @@ async def test_runaway_script_fails_only_its_own_task(make_client: ClientFactory
     async with make_client(script_time_limit_s=0.5) as client:
         spin = workflow_def(
             "spin_flow",
-            [{"name": "spin", "taskReferenceName": "spin", "type": "INLINE", "inputParameters": {"evaluatorType": "javascript", "expression": "while(true){}"}}],
+            [
+                {
+                    "name": "spin",
+                    "taskReferenceName": "spin",
+                    "type": "INLINE",
+                    "inputParameters": {
+                        "evaluatorType": "javascript",
+                        "expression": "while(true){}",
+                    },
+                }
+            ],
         )
         quick = workflow_def(
             "quick_flow",
-            [{"name": "calc", "taskReferenceName": "calc", "type": "INLINE", "inputParameters": {"evaluatorType": "javascript", "expression": "1 + 1"}}, simple("after")],
+            [
+                {
+                    "name": "calc",
+                    "taskReferenceName": "calc",
+                    "type": "INLINE",
+                    "inputParameters": {"evaluatorType": "javascript", "expression": "1 + 1"},
+                },
+                simple("after"),
+            ],
             outputParameters={"r": "${calc.output.result}"},
         )
         await register(client, spin)
@@ -378,7 +467,9 @@ async def test_runaway_script_fails_only_its_own_task(make_client: ClientFactory
         async def worker() -> None:
             task = None
             while task is None:
-                r = await client.get("/api/tasks/poll/batch/after", params={"workerid": "w", "timeout": 2000})
+                r = await client.get(
+                    "/api/tasks/poll/batch/after", params={"workerid": "w", "timeout": 2000}
+                )
                 assert r.status_code == 200, r.text
                 task = r.json()[0] if r.json() else None
             await complete(client, task, {})

@@ -8,7 +8,9 @@ from api_helpers import assert_error, simple, task_def, workflow_def
 
 # ------------------------------------------------------------------------------ task defs
 async def test_task_defs_register_list_get_update_delete(client: httpx.AsyncClient) -> None:
-    r = await client.post("/api/metadata/taskdefs", json=[task_def("t1"), task_def("t2", retryCount=2)])
+    r = await client.post(
+        "/api/metadata/taskdefs", json=[task_def("t1"), task_def("t2", retryCount=2)]
+    )
     assert r.status_code == 200
     assert r.content == b""
 
@@ -73,19 +75,29 @@ async def test_workflow_def_create_get_and_conflict(client: httpx.AsyncClient) -
 
 async def test_workflow_def_versions(client: httpx.AsyncClient) -> None:
     for version in (1, 2):
-        r = await client.post("/api/metadata/workflow", json=workflow_def("wf_v", [simple("a")], version=version))
+        r = await client.post(
+            "/api/metadata/workflow", json=workflow_def("wf_v", [simple("a")], version=version)
+        )
         assert r.status_code == 200
     r = await client.post("/api/metadata/workflow", json=workflow_def("wf_other", [simple("b")]))
     assert r.status_code == 200
 
     assert (await client.get("/api/metadata/workflow/wf_v")).json()["version"] == 2
-    assert (await client.get("/api/metadata/workflow/wf_v", params={"version": 1})).json()["version"] == 1
-    assert_error(await client.get("/api/metadata/workflow/wf_v", params={"version": 9}), 404, "wf_v")
+    assert (await client.get("/api/metadata/workflow/wf_v", params={"version": 1})).json()[
+        "version"
+    ] == 1
+    assert_error(
+        await client.get("/api/metadata/workflow/wf_v", params={"version": 9}), 404, "wf_v"
+    )
     assert_error(await client.get("/api/metadata/workflow/unknown_wf"), 404, "unknown_wf")
 
     r = await client.get("/api/metadata/workflow")
     assert r.status_code == 200
-    assert [(d["name"], d["version"]) for d in r.json()] == [("wf_other", 1), ("wf_v", 1), ("wf_v", 2)]
+    assert [(d["name"], d["version"]) for d in r.json()] == [
+        ("wf_other", 1),
+        ("wf_v", 1),
+        ("wf_v", 2),
+    ]
 
     r = await client.get("/api/metadata/workflow/latest-versions")
     assert [(d["name"], d["version"]) for d in r.json()] == [("wf_other", 1), ("wf_v", 2)]
@@ -117,12 +129,16 @@ async def test_validate_does_not_store(client: httpx.AsyncClient) -> None:
     assert_error(await client.get("/api/metadata/workflow/wf_checked"), 404)
 
     bad = workflow_def("wf_checked", [simple("a"), simple("a")])
-    body = assert_error(await client.post("/api/metadata/workflow/validate", json=bad), 400, "taskReferenceName")
+    body = assert_error(
+        await client.post("/api/metadata/workflow/validate", json=bad), 400, "taskReferenceName"
+    )
     assert body["validationErrors"]
 
 
 async def test_put_workflow_defs_is_bulk_create_or_update(client: httpx.AsyncClient) -> None:
-    r = await client.post("/api/metadata/workflow", json=workflow_def("bulk_a", [simple("a")], description="old"))
+    r = await client.post(
+        "/api/metadata/workflow", json=workflow_def("bulk_a", [simple("a")], description="old")
+    )
     assert r.status_code == 200
     r = await client.put(
         "/api/metadata/workflow",
@@ -141,7 +157,9 @@ async def test_put_workflow_defs_is_bulk_create_or_update(client: httpx.AsyncCli
     assert (await client.get("/api/metadata/workflow/bulk_b")).status_code == 200
 
 
-async def test_put_workflow_defs_rejects_an_invalid_member_with_its_index(client: httpx.AsyncClient) -> None:
+async def test_put_workflow_defs_rejects_an_invalid_member_with_its_index(
+    client: httpx.AsyncClient,
+) -> None:
     r = await client.put(
         "/api/metadata/workflow",
         json=[workflow_def("ok_one", [simple("a")]), {"name": "broken"}],

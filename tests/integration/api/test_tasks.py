@@ -21,10 +21,16 @@ from api_helpers import (
 )
 
 
-async def _flow(client: httpx.AsyncClient, name: str = "tasks_flow", steps: tuple[str, ...] = ("alpha", "beta")) -> None:
+async def _flow(
+    client: httpx.AsyncClient, name: str = "tasks_flow", steps: tuple[str, ...] = ("alpha", "beta")
+) -> None:
     await register(
         client,
-        workflow_def(name, [simple(s) for s in steps], outputParameters={s: f"${{{s}.output}}" for s in steps}),
+        workflow_def(
+            name,
+            [simple(s) for s in steps],
+            outputParameters={s: f"${{{s}.output}}" for s in steps},
+        ),
         [task_def(s) for s in steps],
     )
 
@@ -54,7 +60,9 @@ async def test_poll_claims_a_task(client: httpx.AsyncClient) -> None:
 
 async def test_poll_by_domain(client: httpx.AsyncClient) -> None:
     await _flow(client)
-    r = await client.post("/api/workflow", json={"name": "tasks_flow", "taskToDomain": {"alpha": "blue"}})
+    r = await client.post(
+        "/api/workflow", json={"name": "tasks_flow", "taskToDomain": {"alpha": "blue"}}
+    )
     assert r.status_code == 200, r.text
     assert await poll(client, "alpha") is None
     task = await poll(client, "alpha", domain="blue")
@@ -65,17 +73,23 @@ async def test_poll_by_domain(client: httpx.AsyncClient) -> None:
 async def test_batch_poll(client: httpx.AsyncClient) -> None:
     await _flow(client)
     ids = {await start(client, "tasks_flow") for _ in range(3)}
-    r = await client.get("/api/tasks/poll/batch/alpha", params={"workerid": "w", "count": 2, "timeout": 0})
+    r = await client.get(
+        "/api/tasks/poll/batch/alpha", params={"workerid": "w", "count": 2, "timeout": 0}
+    )
     assert r.status_code == 200
     first = r.json()
     assert len(first) == 2
-    r = await client.get("/api/tasks/poll/batch/alpha", params={"workerid": "w", "count": 5, "timeout": 0})
+    r = await client.get(
+        "/api/tasks/poll/batch/alpha", params={"workerid": "w", "count": 5, "timeout": 0}
+    )
     rest = r.json()
     assert len(rest) == 1
     assert {t["workflowInstanceId"] for t in first + rest} == ids
 
 
-async def test_batch_poll_empty_returns_an_empty_list_after_the_timeout(client: httpx.AsyncClient) -> None:
+async def test_batch_poll_empty_returns_an_empty_list_after_the_timeout(
+    client: httpx.AsyncClient,
+) -> None:
     began = time.monotonic()
     r = await client.get("/api/tasks/poll/batch/idle", params={"workerid": "w", "timeout": 200})
     assert r.status_code == 200
@@ -92,7 +106,9 @@ async def test_batch_long_poll_wakes_when_a_task_is_scheduled(client: httpx.Asyn
 
     began = time.monotonic()
     r, wid = await asyncio.gather(
-        client.get("/api/tasks/poll/batch/alpha", params={"workerid": "w", "count": 1, "timeout": 4000}),
+        client.get(
+            "/api/tasks/poll/batch/alpha", params={"workerid": "w", "count": 1, "timeout": 4000}
+        ),
         start_later(),
     )
     waited = time.monotonic() - began
@@ -144,9 +160,14 @@ async def test_update_in_progress_keeps_the_task_open(client: httpx.AsyncClient)
 async def test_update_unknown_task_is_404(client: httpx.AsyncClient) -> None:
     await _flow(client)
     wid = await start(client, "tasks_flow")
-    r = await client.post("/api/tasks", json={"workflowInstanceId": wid, "taskId": "no-task", "status": "COMPLETED"})
+    r = await client.post(
+        "/api/tasks", json={"workflowInstanceId": wid, "taskId": "no-task", "status": "COMPLETED"}
+    )
     assert_error(r, 404, "no-task")
-    r = await client.post("/api/tasks", json={"workflowInstanceId": "no-wf", "taskId": "no-task", "status": "COMPLETED"})
+    r = await client.post(
+        "/api/tasks",
+        json={"workflowInstanceId": "no-wf", "taskId": "no-task", "status": "COMPLETED"},
+    )
     assert_error(r, 404, "no-wf")
 
 
@@ -158,7 +179,12 @@ async def test_update_v2_returns_the_next_task(client: httpx.AsyncClient) -> Non
     assert task is not None
     r = await client.post(
         "/api/tasks/update-v2",
-        json={"workflowInstanceId": task["workflowInstanceId"], "taskId": task["taskId"], "status": "COMPLETED", "workerId": "w9"},
+        json={
+            "workflowInstanceId": task["workflowInstanceId"],
+            "taskId": task["taskId"],
+            "status": "COMPLETED",
+            "workerId": "w9",
+        },
     )
     assert r.status_code == 200, r.text
     following = r.json()
@@ -169,7 +195,12 @@ async def test_update_v2_returns_the_next_task(client: httpx.AsyncClient) -> Non
 
     r = await client.post(
         "/api/tasks/update-v2",
-        json={"workflowInstanceId": following["workflowInstanceId"], "taskId": following["taskId"], "status": "COMPLETED", "workerId": "w9"},
+        json={
+            "workflowInstanceId": following["workflowInstanceId"],
+            "taskId": following["taskId"],
+            "status": "COMPLETED",
+            "workerId": "w9",
+        },
     )
     assert r.status_code == 204
     assert r.content == b""
@@ -178,7 +209,9 @@ async def test_update_v2_returns_the_next_task(client: httpx.AsyncClient) -> Non
 async def test_update_by_reference_name(client: httpx.AsyncClient) -> None:
     await _flow(client)
     wid = await start(client, "tasks_flow")
-    r = await client.post(f"/api/tasks/{wid}/alpha/COMPLETED", params={"workerid": "op"}, json={"by": "ref"})
+    r = await client.post(
+        f"/api/tasks/{wid}/alpha/COMPLETED", params={"workerid": "op"}, json={"by": "ref"}
+    )
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
     wf = await get_workflow(client, wid)
@@ -193,7 +226,9 @@ async def test_update_by_reference_name(client: httpx.AsyncClient) -> None:
     assert_error(await client.post("/api/tasks/nope/alpha/COMPLETED", json={}), 404, "nope")
 
 
-async def test_update_by_reference_name_sync_returns_the_workflow(client: httpx.AsyncClient) -> None:
+async def test_update_by_reference_name_sync_returns_the_workflow(
+    client: httpx.AsyncClient,
+) -> None:
     await _flow(client)
     wid = await start(client, "tasks_flow")
     r = await client.post(f"/api/tasks/{wid}/alpha/COMPLETED/sync", json={"n": 1})
@@ -230,7 +265,9 @@ async def test_task_logs(client: httpx.AsyncClient) -> None:
     assert task is not None
     tid = task["taskId"]
     assert (await client.get(f"/api/tasks/{tid}/log")).json() == []
-    r = await client.post(f"/api/tasks/{tid}/log", content=b"plain line", headers={"content-type": "text/plain"})
+    r = await client.post(
+        f"/api/tasks/{tid}/log", content=b"plain line", headers={"content-type": "text/plain"}
+    )
     assert r.status_code == 200 and r.content == b""
     r = await client.post(f"/api/tasks/{tid}/log", json="json string line")
     assert r.status_code == 200
@@ -247,15 +284,21 @@ async def test_queue_sizes(client: httpx.AsyncClient) -> None:
     await _flow(client)
     for _ in range(2):
         await start(client, "tasks_flow")
-    r = await client.post("/api/workflow", json={"name": "tasks_flow", "taskToDomain": {"alpha": "blue"}})
+    r = await client.post(
+        "/api/workflow", json={"name": "tasks_flow", "taskToDomain": {"alpha": "blue"}}
+    )
     assert r.status_code == 200
 
     r = await client.get("/api/tasks/queue/size", params={"taskType": "alpha"})
     assert r.status_code == 200 and r.json() == 2
-    assert (await client.get("/api/tasks/queue/size", params={"taskType": "alpha", "domain": "blue"})).json() == 1
+    assert (
+        await client.get("/api/tasks/queue/size", params={"taskType": "alpha", "domain": "blue"})
+    ).json() == 1
     assert (await client.get("/api/tasks/queue/size", params={"taskType": "beta"})).json() == 0
 
-    r = await client.get("/api/tasks/queue/sizes", params=[("taskType", "alpha"), ("taskType", "beta")])
+    r = await client.get(
+        "/api/tasks/queue/sizes", params=[("taskType", "alpha"), ("taskType", "beta")]
+    )
     assert r.json() == {"alpha": 2, "beta": 0}
 
     r = await client.get("/api/tasks/queue/all")
@@ -282,7 +325,11 @@ async def test_poll_data(client: httpx.AsyncClient) -> None:
 
     r = await client.get("/api/tasks/queue/polldata/all")
     rows = [d for d in r.json() if d["queueName"] != "HTTP"]  # the in-server HTTP runner polls too
-    assert {(d["queueName"], d["workerId"]) for d in rows} == {("alpha", "wa"), ("beta", "wb"), ("alpha", "wc")}
+    assert {(d["queueName"], d["workerId"]) for d in rows} == {
+        ("alpha", "wa"),
+        ("beta", "wb"),
+        ("alpha", "wc"),
+    }
     assert_error(await client.get("/api/tasks/queue/polldata"), 400, "taskType")
 
 
@@ -295,7 +342,13 @@ async def test_completed_flow_through_update_v2_loop(client: httpx.AsyncClient) 
     while task is not None:
         r = await client.post(
             "/api/tasks/update-v2",
-            json={"workflowInstanceId": task["workflowInstanceId"], "taskId": task["taskId"], "status": "COMPLETED", "workerId": "loop", "outputData": {"n": done}},
+            json={
+                "workflowInstanceId": task["workflowInstanceId"],
+                "taskId": task["taskId"],
+                "status": "COMPLETED",
+                "workerId": "loop",
+                "outputData": {"n": done},
+            },
         )
         done += 1
         task = r.json() if r.status_code == 200 else None

@@ -32,7 +32,13 @@ async def test_start_with_a_start_workflow_request(client: httpx.AsyncClient) ->
     await _two_step(client)
     r = await client.post(
         "/api/workflow",
-        json={"name": "wf_two", "version": 1, "input": {"a": 1}, "correlationId": "corr-1", "priority": 5},
+        json={
+            "name": "wf_two",
+            "version": 1,
+            "input": {"a": 1},
+            "correlationId": "corr-1",
+            "priority": 5,
+        },
     )
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/plain")
@@ -48,7 +54,9 @@ async def test_start_with_a_start_workflow_request(client: httpx.AsyncClient) ->
 
 
 async def test_start_with_an_inline_definition(client: httpx.AsyncClient) -> None:
-    definition = workflow_def("inline_def", [{"name": "n", "taskReferenceName": "n", "type": "NOOP"}])
+    definition = workflow_def(
+        "inline_def", [{"name": "n", "taskReferenceName": "n", "type": "NOOP"}]
+    )
     r = await client.post("/api/workflow", json={"name": "inline_def", "workflowDef": definition})
     assert r.status_code == 200, r.text
     wf = await wait_for(client, r.text)
@@ -74,9 +82,13 @@ async def test_start_by_name_without_a_body(client: httpx.AsyncClient) -> None:
 
 async def test_start_unknown_workflow_is_404(client: httpx.AsyncClient) -> None:
     assert_error(await client.post("/api/workflow/no_such_flow", json={}), 404, "no_such_flow")
-    assert_error(await client.post("/api/workflow", json={"name": "no_such_flow"}), 404, "no_such_flow")
+    assert_error(
+        await client.post("/api/workflow", json={"name": "no_such_flow"}), 404, "no_such_flow"
+    )
     await _two_step(client)
-    assert_error(await client.post("/api/workflow/wf_two", params={"version": 7}, json={}), 404, "wf_two")
+    assert_error(
+        await client.post("/api/workflow/wf_two", params={"version": 7}, json={}), 404, "wf_two"
+    )
 
 
 async def test_get_workflow_with_and_without_tasks(client: httpx.AsyncClient) -> None:
@@ -135,10 +147,14 @@ async def test_workflow_tasks_page_and_filter(client: httpx.AsyncClient) -> None
 
     r = await client.get(f"/api/workflow/{wid}/tasks", params={"status": "COMPLETED"})
     assert [t["referenceTaskName"] for t in r.json()["results"]] == ["first"]
-    r = await client.get(f"/api/workflow/{wid}/tasks", params=[("status", "COMPLETED"), ("status", "SCHEDULED")])
+    r = await client.get(
+        f"/api/workflow/{wid}/tasks", params=[("status", "COMPLETED"), ("status", "SCHEDULED")]
+    )
     assert r.json()["totalHits"] == 2
 
-    assert_error(await client.get(f"/api/workflow/{wid}/tasks", params={"status": "DONE"}), 400, "status")
+    assert_error(
+        await client.get(f"/api/workflow/{wid}/tasks", params={"status": "DONE"}), 400, "status"
+    )
     assert_error(await client.get("/api/workflow/nope/tasks"), 404, "nope")
 
 
@@ -158,7 +174,9 @@ async def test_terminate(client: httpx.AsyncClient) -> None:
 
 
 async def test_terminate_a_completed_workflow_is_a_conflict(client: httpx.AsyncClient) -> None:
-    wid = await run(client, workflow_def("quick", [{"name": "n", "taskReferenceName": "n", "type": "NOOP"}]))
+    wid = await run(
+        client, workflow_def("quick", [{"name": "n", "taskReferenceName": "n", "type": "NOOP"}])
+    )
     assert (await wait_for(client, wid))["status"] == "COMPLETED"
     assert_error(await client.delete(f"/api/workflow/{wid}"), 409, wid)
 

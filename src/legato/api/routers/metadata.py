@@ -1,8 +1,11 @@
-"""`/api/metadata`: task and workflow definitions (Conductor's MetadataResource)."""
+"""`/api/metadata`: task and workflow definitions (Conductor's MetadataResource).
+
+Parameter names are Conductor's exactly (camelCase), hence the non-PEP 8 argument names.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -90,7 +93,8 @@ async def delete_task_def(request: Request, tasktype: str) -> Response:
     responses=ERRORS,
 )
 async def register_workflow_def(
-    request: Request, overwrite: bool = Query(False, description="Replace an existing version")
+    request: Request,
+    overwrite: Annotated[bool, Query(description="Replace an existing version")] = False,
 ) -> Response:
     definition = parse_workflow_def(await read_json(request))
     await services_of(request).definitions.register_workflow_def(definition, overwrite=overwrite)
@@ -213,7 +217,7 @@ async def workflow_versions(request: Request, name: str) -> Response:
     responses={**json_response(ref("WorkflowDef")), **ERRORS},
 )
 async def get_workflow_def(
-    request: Request, name: str, version: int | None = Query(None, ge=0)
+    request: Request, name: str, version: Annotated[int | None, Query(ge=0)] = None
 ) -> Response:
     definition = await services_of(request).definitions.get_workflow_def(name, version)
     return responses.json(definition.to_json())

@@ -1,12 +1,13 @@
 """`/api/tasks`: workers poll and report; operators read tasks, logs and queues.
 
 Polls and updates are the hot paths: bodies are parsed with orjson plus one pydantic
-validation and answered with pre-rendered bytes.
+validation and answered with pre-rendered bytes. Parameter names are Conductor's exactly
+(`workerid`, `taskType`, ...), hence the non-PEP 8 argument names.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
@@ -29,7 +30,7 @@ from legato.service.tasks import queue_name
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
 _OUTPUT_MAP = json_body({"type": "object", "additionalProperties": True}, required=False)
-_NO_TASK = {204: {"description": "No task is available"}}
+_NO_TASK: dict[int | str, Any] = {204: {"description": "No task is available"}}
 
 
 def _tasks_json(tasks: list[Task]) -> bytes:
@@ -91,10 +92,11 @@ async def poll(
 )
 async def queue_size(
     request: Request,
-    taskType: str = Query(...),  # noqa: N803
+    taskType: Annotated[str, Query()],
     domain: str | None = None,
-    isolationGroupId: str | None = None,  # noqa: N803 (accepted, unused)
-    executionNamespace: str | None = None,  # noqa: N803 (accepted, unused)
+    # Accepted for compatibility; Legato has no isolation groups or execution namespaces.
+    isolationGroupId: str | None = None,
+    executionNamespace: str | None = None,
 ) -> Response:
     name = queue_name(taskType, domain or None)
     sizes = await services_of(request).tasks.queue_sizes([name])
@@ -108,7 +110,7 @@ async def queue_size(
 )
 async def queue_sizes(
     request: Request,
-    taskType: list[str] | None = Query(None),  # noqa: N803
+    taskType: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
     return responses.json(await services_of(request).tasks.queue_sizes(taskType or None))
 
@@ -127,7 +129,7 @@ async def queue_all(request: Request) -> Response:
     summary="The last poll of each worker of a task type",
     responses=json_response(array_of("PollData")),
 )
-async def poll_data(request: Request, taskType: str = Query(...)) -> Response:  # noqa: N803
+async def poll_data(request: Request, taskType: Annotated[str, Query()]) -> Response:
     items = await services_of(request).store.list_poll_data(None)
     return responses.json(_poll_data(items, taskType))
 
@@ -181,8 +183,8 @@ async def update_task_v2(request: Request) -> Response:
 )
 async def update_task_by_ref_sync(
     request: Request,
-    workflowId: str,  # noqa: N803
-    taskRefName: str,  # noqa: N803
+    workflowId: str,
+    taskRefName: str,
     status: str,
     workerid: str | None = None,
 ) -> Response:
@@ -205,8 +207,8 @@ async def update_task_by_ref_sync(
 )
 async def update_task_by_ref(
     request: Request,
-    workflowId: str,  # noqa: N803
-    taskRefName: str,  # noqa: N803
+    workflowId: str,
+    taskRefName: str,
     status: str,
     workerid: str | None = None,
 ) -> Response:
@@ -223,7 +225,7 @@ async def update_task_by_ref(
     summary="A task's execution log",
     responses={**json_response(array_of("TaskExecLog")), **ERRORS},
 )
-async def get_task_logs(request: Request, taskId: str) -> Response:  # noqa: N803
+async def get_task_logs(request: Request, taskId: str) -> Response:
     logs = await services_of(request).tasks.logs(taskId)
     return responses.json(
         [{"log": e.log, "taskId": e.task_id, "createdTime": e.created_time} for e in logs]
@@ -236,7 +238,7 @@ async def get_task_logs(request: Request, taskId: str) -> Response:  # noqa: N80
     openapi_extra=text_body(),
     responses=ERRORS,
 )
-async def add_task_log(request: Request, taskId: str) -> Response:  # noqa: N803
+async def add_task_log(request: Request, taskId: str) -> Response:
     line = _log_line(await request.body())
     await services_of(request).tasks.add_log(taskId, line)
     return responses.empty()
@@ -267,7 +269,7 @@ def _log_line(body: bytes) -> str:
     summary="A task",
     responses={**json_response("Task"), **ERRORS},
 )
-async def get_task(request: Request, taskId: str) -> Response:  # noqa: N803
+async def get_task(request: Request, taskId: str) -> Response:
     tasks = services_of(request).tasks
     task = await tasks.get(taskId)
     return responses.json(await tasks.task_json(task))

@@ -1,8 +1,11 @@
-"""`/api/workflow`: start, inspect, terminate and remove executions (Conductor's WorkflowResource)."""
+"""`/api/workflow`: start, inspect, terminate and remove executions (Conductor's WorkflowResource).
+
+Parameter names are Conductor's exactly (camelCase), hence the non-PEP 8 argument names.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -28,7 +31,21 @@ _TASK_STATUSES = frozenset(s.value for s in TaskStatus)
 )
 async def start_workflow(request: Request) -> Response:
     start = start_request(await read_object(request, "StartWorkflowRequest"))
-    workflow_id = await services_of(request).workflows.start(start)
+    try:
+        workflow_id = await services_of(request).workflows.start(start)
+    except ValidationError as exc:
+        if start.workflow_def is None:
+            raise
+        # An inline definition's problems are located inside the request body.
+        raise ValidationError(
+            exc.message,
+            [
+                FieldProblem(
+                    f"workflowDef.{p.path}" if p.path else "workflowDef", p.message, p.invalid_value
+                )
+                for p in exc.problems
+            ],
+        ) from exc
     return responses.text(workflow_id)
 
 
@@ -41,9 +58,9 @@ async def start_workflow(request: Request) -> Response:
 async def start_workflow_by_name(
     request: Request,
     name: str,
-    version: int | None = Query(None, ge=0),
-    correlationId: str | None = Query(None),  # noqa: N803 (Conductor's parameter name)
-    priority: int = Query(0, ge=0, le=99),
+    version: Annotated[int | None, Query(ge=0)] = None,
+    correlationId: str | None = None,
+    priority: Annotated[int, Query(ge=0, le=99)] = 0,
 ) -> Response:
     data = await read_object(request, "workflow input", optional=True)
     start = StartWorkflowRequest(
@@ -60,8 +77,8 @@ async def start_workflow_by_name(
 )
 async def get_workflow(
     request: Request,
-    workflowId: str,  # noqa: N803
-    includeTasks: bool = Query(True),  # noqa: N803
+    workflowId: str,
+    includeTasks: bool = True,
 ) -> Response:
     workflows = services_of(request).workflows
     wf = await workflows.get(workflowId)
@@ -75,9 +92,9 @@ async def get_workflow(
 )
 async def get_workflow_status(
     request: Request,
-    workflowId: str,  # noqa: N803
-    includeOutput: bool = Query(False),  # noqa: N803
-    includeVariables: bool = Query(False),  # noqa: N803
+    workflowId: str,
+    includeOutput: bool = False,
+    includeVariables: bool = False,
 ) -> Response:
     wf = await services_of(request).workflows.get(workflowId)
     out: dict[str, Any] = {"workflowId": wf.workflow_id, "status": wf.status.value}
@@ -97,10 +114,10 @@ async def get_workflow_status(
 )
 async def get_workflow_tasks(
     request: Request,
-    workflowId: str,  # noqa: N803
-    start: int = Query(0, ge=0),
-    count: int = Query(15, ge=0),
-    status: list[str] | None = Query(None),
+    workflowId: str,
+    start: Annotated[int, Query(ge=0)] = 0,
+    count: Annotated[int, Query(ge=0)] = 15,
+    status: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
     wanted = set(status or ())
     bad = sorted(wanted - _TASK_STATUSES)
@@ -125,8 +142,8 @@ async def get_workflow_tasks(
 )
 async def terminate_workflow(
     request: Request,
-    workflowId: str,  # noqa: N803
-    reason: str | None = Query(None),
+    workflowId: str,
+    reason: str | None = None,
 ) -> Response:
     await services_of(request).workflows.terminate(workflowId, reason)
     return responses.empty()
@@ -139,8 +156,8 @@ async def terminate_workflow(
 )
 async def remove_workflow(
     request: Request,
-    workflowId: str,  # noqa: N803
-    archiveWorkflow: bool = Query(True),  # noqa: N803 (accepted; there is no archive)
+    workflowId: str,
+    archiveWorkflow: bool = True,  # accepted; there is no archive (index) to keep it in
 ) -> Response:
     await services_of(request).workflows.remove(workflowId)
     return responses.empty()
@@ -153,9 +170,9 @@ async def remove_workflow(
 )
 async def terminate_remove_workflow(
     request: Request,
-    workflowId: str,  # noqa: N803
-    reason: str | None = Query(None),
-    archiveWorkflow: bool = Query(True),  # noqa: N803
+    workflowId: str,
+    reason: str | None = None,
+    archiveWorkflow: bool = True,
 ) -> Response:
     workflows = services_of(request).workflows
     await workflows.terminate(workflowId, reason)
@@ -168,6 +185,6 @@ async def terminate_remove_workflow(
     summary="Run the decider on a workflow now",
     responses=ERRORS,
 )
-async def decide_workflow(request: Request, workflowId: str) -> Response:  # noqa: N803
+async def decide_workflow(request: Request, workflowId: str) -> Response:
     await services_of(request).workflows.act(workflowId, Reevaluate())
     return responses.empty()
