@@ -11,6 +11,7 @@ Threads and where work happens:
 from __future__ import annotations
 
 import asyncio
+import sys
 import functools
 import sqlite3
 import threading
@@ -32,6 +33,7 @@ from legato.store.wakeups import QueueWakeups
 
 T = TypeVar("T")
 
+SWITCH_INTERVAL_S = 0.0002
 _SYNCHRONOUS = ("NORMAL", "FULL")
 
 
@@ -85,6 +87,11 @@ class SqliteStore:
         if self._writer is not None or self._closed:
             raise StorageError("the store was opened already")
         await asyncio.to_thread(self._prepare_schema)
+        # Every read and write is handed between a store thread and the event loop. With
+        # CPython's default 5 ms switch interval, a busy loop makes each hand-off wait up to
+        # 5 ms for the GIL; 0.2 ms keeps hand-offs short (measured: 2.5x the task throughput).
+        if sys.getswitchinterval() > SWITCH_INTERVAL_S:
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
         writer = GroupCommitWriter(
             self._connect_writer, asyncio.get_running_loop(), max_batch=self._max_batch
         )

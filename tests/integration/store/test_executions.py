@@ -114,17 +114,34 @@ async def test_insert_and_load_round_trip(store: Store, make_store: Callable[...
         await again.close()
 
 
-async def test_definition_snapshot_shared_and_defaulted(store: Store) -> None:
+async def test_definition_snapshot_shared_and_defaulted(
+    store: Store, make_store: Callable[..., Store]
+) -> None:
     definition = workflow_def("shared", 1)
     first, second = workflow(definition), workflow(definition)
     await store.commit(insert(first))
     changes = insert(second)
     changes.workflows[0].definition_json = b""  # known hash: nothing to store
     await store.commit(changes)
-    a = await store.load_workflow(first.workflow_id)
-    b = await store.load_workflow(second.workflow_id)
-    assert a is not None and b is not None
-    assert a.definition.to_json() == b.definition.to_json() == definition.to_json()
+    # A new hash without a body: the store serialises workflow.definition itself.
+    third = workflow(workflow_def("unsent", 2, description="serialised by the store"))
+    changes = insert(third)
+    changes.workflows[0].definition_json = b""
+    await store.commit(changes)
+    await store.close()
+
+    fresh = make_store()  # nothing cached: every definition comes from its snapshot row
+    await fresh.open()
+    try:
+        a = await fresh.load_workflow(first.workflow_id)
+        b = await fresh.load_workflow(second.workflow_id)
+        c = await fresh.load_workflow(third.workflow_id)
+        assert a is not None and b is not None and c is not None
+        assert a.definition.to_json() == b.definition.to_json() == definition.to_json()
+        assert a.definition is b.definition  # parsed once, shared
+        assert c.definition.to_json() == third.definition.to_json()
+    finally:
+        await fresh.close()
 
 
 async def test_update_bumps_rev_and_applies_task_changes(store: Store) -> None:

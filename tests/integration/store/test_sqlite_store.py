@@ -13,7 +13,7 @@ import pytest
 from store_factories import NOW, entry, insert, task, update, workflow
 
 from legato.errors import RevisionConflict, StorageError
-from legato.store import Changeset, SqliteStore, migrate
+from legato.store import Changeset, SqliteStore, migrate, store_for_url
 from legato.store import sqlite_writes as writes
 from legato.store.sqlite_writer import GroupCommitWriter
 
@@ -28,12 +28,28 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
         await store.close()
 
 
-def _hold_writer(store: SqliteStore) -> tuple[threading.Event, asyncio.Future[Any]]:
-    """Occupy the writer thread until the returned event is set."""
-    release = threading.Event()
+async def _hold_writer(store: SqliteStore) -> tuple[threading.Event, asyncio.Future[Any]]:
+    """Occupy the writer thread (inside a job) until the returned event is set."""
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(conn: sqlite3.Connection) -> None:
+        entered.set()
+        release.wait(10)
+
     assert store._writer is not None
-    held = store._writer.submit(lambda conn: release.wait(5))
+    held = store._writer.submit(hold)
+    assert await asyncio.to_thread(entered.wait, 10)
     return release, held
+
+
+async def _queued(store: SqliteStore, n: int) -> None:
+    """Wait until n jobs wait in the writer's queue."""
+    assert store._writer is not None
+    for _ in range(1000):
+        if store._writer._jobs.qsize() >= n:
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError(f"{n} jobs never queued")
 
 
 async def test_waiting_commits_share_one_transaction(sqlite_store: SqliteStore) -> None:
@@ -43,8 +59,7 @@ async def test_waiting_commits_share_one_transaction(sqlite_store: SqliteStore) 
     good_a, stale, good_b = wfs
     ta = task(good_a, 1)
 
-    release, held = _hold_writer(sqlite_store)
-    await asyncio.sleep(0.02)  # the writer is now inside the holding job
+    release, held = await _hold_writer(sqlite_store)
     batches, jobs = sqlite_store.writer_stats
     commits = [
         asyncio.ensure_future(sqlite_store.commit(c))
@@ -54,7 +69,7 @@ async def test_waiting_commits_share_one_transaction(sqlite_store: SqliteStore) 
             Changeset([update(good_b)]),
         )
     ]
-    await asyncio.sleep(0.02)  # all three are queued behind the holding job
+    await _queued(sqlite_store, 3)  # all three wait behind the holding job
     release.set()
     await held
     results = await asyncio.gather(*commits, return_exceptions=True)
@@ -68,12 +83,11 @@ async def test_waiting_commits_share_one_transaction(sqlite_store: SqliteStore) 
 
 async def test_a_cancelled_job_is_skipped(sqlite_store: SqliteStore) -> None:
     wf = workflow()
-    release, held = _hold_writer(sqlite_store)
-    await asyncio.sleep(0.02)
+    release, held = await _hold_writer(sqlite_store)
     pending = asyncio.ensure_future(sqlite_store.commit(insert(wf)))
-    await asyncio.sleep(0)
+    await _queued(sqlite_store, 1)
     pending.cancel()
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0)
     release.set()
     await held
     await sqlite_store.ping()
@@ -199,6 +213,9 @@ def test_configuration_errors() -> None:
         SqliteStore("sqlite:///:memory:")
     with pytest.raises(ValueError, match="not a SQLite URL"):
         SqliteStore("postgresql://localhost/x")
+    with pytest.raises(ValueError, match="no store backend"):
+        store_for_url("mysql://localhost/x")
+    assert isinstance(store_for_url("sqlite:///./legato.db"), SqliteStore)
     assert SqliteStore("sqlite:///./legato.db").path == "./legato.db"
     assert SqliteStore("sqlite:////abs/legato.db").path == "/abs/legato.db"
 
