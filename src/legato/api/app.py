@@ -88,6 +88,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        # FastAPI's built-in OpenTelemetry hooks cost a few percent per request on the hot
+        # worker endpoints; Legato's own observability is configured separately.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = services
     app.state.settings = settings

@@ -56,6 +56,7 @@ class TaskService:
                 name, count, worker_id, self.clock.now_ms(), domain or None
             )
             if claimed:
+                self.workflows.running.claimed(claimed)
                 return [c.task for c in claimed]
             remaining = deadline - loop.time()
             if remaining <= 0:

@@ -27,6 +27,7 @@ from legato.model import (
     WorkflowDef,
     WorkflowStatus,
 )
+from legato.service.cache import RunningWorkflows
 from legato.service.clock import Clock
 from legato.service.definitions import DefinitionService, snapshot_of
 from legato.store.base import Changeset, QueueEntry, Store, WorkflowWrite
@@ -126,6 +127,7 @@ class WorkflowService:
         self.ctx = ctx
         self.clock = clock
         self.locks = WorkflowLocks()
+        self.running = RunningWorkflows()
         # Called with the workflows whose state changed, after each commit (live views, waiters).
         self.listeners: list[Callable[[list[Workflow]], None]] = []
 
@@ -176,6 +178,7 @@ class WorkflowService:
         await self.act(workflow_id, Terminate(reason))
 
     async def remove(self, workflow_id: str) -> None:
+        self.running.drop(workflow_id)
         if not await self.store.remove_workflow(workflow_id):
             raise NotFoundError(f"No such workflow found by id: {workflow_id}")
 
@@ -183,18 +186,26 @@ class WorkflowService:
     async def act(self, workflow_id: str, fact: Fact | Callable[[Workflow], Fact | None]) -> tuple[Workflow, Decision]:
         """Apply a fact (or a function choosing one from the loaded workflow) and commit."""
         async with self.locks.hold(workflow_id):
-            for _attempt in range(MAX_ATTEMPTS):
-                wf = await self.store.load_workflow(workflow_id)
+            for attempt in range(MAX_ATTEMPTS):
+                wf = self.running.take(workflow_id) if attempt == 0 else None
+                if wf is None:
+                    wf = await self.store.load_workflow(workflow_id)
                 if wf is None:
                     raise NotFoundError(f"No such workflow found by id: {workflow_id}")
-                chosen = fact(wf) if callable(fact) else fact
+                try:
+                    chosen = fact(wf) if callable(fact) else fact
+                except BaseException:
+                    self.running.put(wf)
+                    raise
                 if chosen is None:
+                    self.running.put(wf)
                     return wf, Decision(ignored="nothing to do")
                 now = self.clock.now_ms()
                 step = _Step()
                 step.pending[wf.workflow_id] = _Pending(wf, wf.rev)
                 decision = await self._decide_into(step, wf, chosen, now)
                 if len(step.decisions) == 1 and decision.empty and not decision.workflow_changed:
+                    self.running.put(wf)
                     return wf, decision
                 try:
                     await self._commit(step)
@@ -247,15 +258,18 @@ class WorkflowService:
         p = step.pending.get(workflow_id)
         if p is not None:
             return p.workflow
-        wf = await self.store.load_workflow(workflow_id)
+        wf = self.running.take(workflow_id) or await self.store.load_workflow(workflow_id)
         if wf is None:
             return None
         step.pending[workflow_id] = _Pending(wf, wf.rev)
         return wf
 
     async def _commit(self, step: _Step) -> None:
+        """Commit a step; on success its workflows go (back) into the cache, else nowhere."""
         await self.store.commit(step.changeset())
         changed = [p.workflow for p in step.pending.values()]
+        for wf in changed:
+            self.running.put(wf)
         for listener in self.listeners:
             listener(changed)
 
