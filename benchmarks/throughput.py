@@ -28,6 +28,7 @@ import aiohttp
 import httpx
 import orjson
 import psutil
+import uvloop
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -205,13 +206,21 @@ async def run(args: argparse.Namespace) -> None:
             started: dict[str, float] = {}
             sem = asyncio.Semaphore(64)
 
+            session = workers.session
+            assert session is not None
+
             async def start_one(i: int) -> None:
                 async with sem:
                     t = time.perf_counter()
-                    r = await client.post("/api/workflow/bench_5", json={"n": i})
-                    r.raise_for_status()
-                    started[r.text] = t
+                    async with session.post(
+                        "/api/workflow/bench_5", data=orjson.dumps({"n": i}), headers=_JSON
+                    ) as r:
+                        r.raise_for_status()
+                        started[await r.text()] = t
 
+            server_proc = psutil.Process(server.pid)
+            me = psutil.Process()
+            cpu0 = (sum(server_proc.cpu_times()[:2]), sum(me.cpu_times()[:2]))
             t0 = time.perf_counter()
             await asyncio.gather(*(start_one(i) for i in range(n)))
             while len(workers.done_at) < n:
@@ -219,6 +228,8 @@ async def run(args: argparse.Namespace) -> None:
                 if time.perf_counter() - t0 > args.deadline:
                     raise SystemExit(f"only {len(workers.done_at)} of {n} workflows completed")
             t_end = max(workers.done_at.values())
+            cpu_server = sum(server_proc.cpu_times()[:2]) - cpu0[0]
+            cpu_client = sum(me.cpu_times()[:2]) - cpu0[1]
             elapsed = t_end - t0
             latencies = [(workers.done_at[w] - started[w]) * 1000 for w in started]
             peak_rss = rss.stop()
@@ -259,6 +270,7 @@ async def run(args: argparse.Namespace) -> None:
     print(f"  tasks/s                   {tasks_per_s:10.1f}")
     print(f"  latency p50               {pct(latencies, 50):10.1f} ms (start to complete, under load)")
     print(f"  latency p99               {pct(latencies, 99):10.1f} ms")
+    print(f"  CPU used                  server {cpu_server:.1f} s, workers and client {cpu_client:.1f} s, over {elapsed:.1f} s")
     print(f"  server peak RSS           {peak_rss / 2**20:10.1f} MiB")
     print(f"  SQLite floor              {floor:10.1f} committed single-row transactions/s")
     print(f"  ratio tasks/s / floor     {tasks_per_s / floor:10.3f}")
@@ -273,7 +285,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--singles", type=int, default=20)
     parser.add_argument("--deadline", type=float, default=300)
-    asyncio.run(run(parser.parse_args()))
+    uvloop.run(run(parser.parse_args()))
 
 
 if __name__ == "__main__":
