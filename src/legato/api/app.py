@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.routing import Route
 
 from legato import __version__
 from legato.api.errors import RequestGuard, install_error_handlers
@@ -98,5 +99,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_payload_bytes)
     for module in (metadata, workflows, tasks, health):
         app.include_router(module.router)
+    for path, endpoint, methods in reversed(tasks.HOT_ROUTES):
+        app.router.routes.insert(0, Route(path, endpoint, methods=methods))
     install_openapi(app)
     return app

@@ -51,6 +51,31 @@ def _poll_data(items: list[dict[str, Any]], task_type: str | None) -> list[dict[
 
 
 # ------------------------------------------------------------------------------ polling
+async def batch_poll_endpoint(request: Request) -> Response:
+    """The batch poll itself, as a plain Starlette endpoint (see `HOT_ROUTES`)."""
+    query = request.query_params
+    tasks = await services_of(request).tasks.poll(
+        request.path_params["tasktype"],
+        worker_id=query.get("workerid"),
+        domain=query.get("domain"),
+        count=_int_param(query.get("count"), "count", 1),
+        timeout_ms=_int_param(query.get("timeout"), "timeout", 100),
+    )
+    return Response(_tasks_json(tasks), media_type=responses.JSON)
+
+
+def _int_param(raw: str | None, name: str, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError(
+            f"Invalid value for query parameter {name}",
+            [FieldProblem(name, "must be an integer", raw)],
+        ) from None
+
+
 @router.get(
     "/poll/batch/{tasktype}",
     summary="Claim up to `count` tasks, waiting up to `timeout` ms for the first",
@@ -64,10 +89,7 @@ async def batch_poll(
     count: int = 1,
     timeout: int = 100,
 ) -> Response:
-    tasks = await services_of(request).tasks.poll(
-        tasktype, worker_id=workerid, domain=domain, count=count, timeout_ms=timeout
-    )
-    return Response(_tasks_json(tasks), media_type=responses.JSON)
+    return await batch_poll_endpoint(request)
 
 
 @router.get(
@@ -273,3 +295,12 @@ async def get_task(request: Request, taskId: str) -> Response:
     tasks = services_of(request).tasks
     task = await tasks.get(taskId)
     return responses.json(await tasks.task_json(task))
+
+
+# The worker hot paths, served as plain Starlette routes ahead of the FastAPI ones (which stay
+# for the OpenAPI document): no dependency solving, no nested router matching per request.
+HOT_ROUTES: list[tuple[str, Any, list[str]]] = [
+    ("/api/tasks/poll/batch/{tasktype}", batch_poll_endpoint, ["GET"]),
+    ("/api/tasks", update_task, ["POST"]),
+    ("/api/tasks/update-v2", update_task_v2, ["POST"]),
+]
