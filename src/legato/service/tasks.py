@@ -60,14 +60,13 @@ class TaskService:
                 return [c.task for c in claimed]
             remaining = deadline - loop.time()
             if remaining <= 0:
-                if worker_id:
-                    await self.store.record_poll(name, domain or None, worker_id, self.clock.now_ms())
-                return []
+                return []  # claim_tasks recorded the poll already
             await self.store.wait_for_work(name, remaining)
 
     # ------------------------------------------------------------------ updates
-    async def update(self, result: TaskResult) -> Task:
-        """Apply a worker's TaskResult; returns the task as it now stands."""
+    async def update(self, result: TaskResult) -> tuple[Task, str | None]:
+        """Apply a worker's TaskResult: the task as it now stands, and why nothing changed
+        when the result was not applied (the task or its workflow had ended already)."""
         try:
             status = TaskStatus(result.status)
         except ValueError:
@@ -102,10 +101,10 @@ class TaskService:
                 )
             return fact
 
-        wf, _decision = await self.workflows.act(result.workflow_instance_id, choose)
+        wf, decision = await self.workflows.act(result.workflow_instance_id, choose)
         task = _find(wf, result.task_id)
         assert task is not None
-        return task
+        return task, decision.ignored
 
     async def update_by_ref(
         self,

@@ -355,3 +355,27 @@ async def test_completed_flow_through_update_v2_loop(client: httpx.AsyncClient) 
     assert done == 3
     for wid in ids:
         assert (await wait_for(client, wid))["status"] == "COMPLETED"
+
+
+async def test_update_of_an_ended_task_changes_nothing(client: httpx.AsyncClient) -> None:
+    await _flow(client, "late_flow", ("late_a", "late_b"))
+    wid = await start(client, "late_flow", {})
+    task = await poll(client, "late_a")
+    assert task is not None
+    await complete(client, task, {"first": True})
+    before = await get_workflow(client, wid)
+    r = await client.post(
+        "/api/tasks",
+        json={
+            "workflowInstanceId": wid,
+            "taskId": task["taskId"],
+            "status": "FAILED",
+            "outputData": {"late": True},
+        },
+    )
+    assert r.status_code == 200  # as Conductor: its SDK workers retry for a minute on errors
+    assert "already COMPLETED" in r.headers["X-Legato-Ignored"]
+    after = await get_workflow(client, wid)
+    assert task_by_ref(after, "late_a")["outputData"] == {"first": True}
+    assert task_by_ref(after, "late_a")["status"] == "COMPLETED"
+    assert [t["taskId"] for t in after["tasks"]] == [t["taskId"] for t in before["tasks"]]

@@ -175,8 +175,17 @@ async def poll_data_all(request: Request) -> Response:
 )
 async def update_task(request: Request) -> Response:
     result = task_result(await request.body())
-    await services_of(request).tasks.update(result)
-    return Response(result.task_id.encode(), media_type=responses.TEXT)
+    _task, ignored = await services_of(request).tasks.update(result)
+    return Response(result.task_id.encode(), media_type=responses.TEXT, headers=_ignored(ignored))
+
+
+def _ignored(reason: str | None) -> dict[str, str] | None:
+    """A result for a task that had already ended changes nothing; Conductor still answers 200
+    (its SDK workers would otherwise retry for a minute), so the reason goes in a header."""
+    return {IGNORED_HEADER: reason} if reason else None
+
+
+IGNORED_HEADER = "X-Legato-Ignored"
 
 
 @router.post(
@@ -188,7 +197,7 @@ async def update_task(request: Request) -> Response:
 async def update_task_v2(request: Request) -> Response:
     result = task_result(await request.body())
     tasks = services_of(request).tasks
-    updated = await tasks.update(result)
+    updated, _ignored_reason = await tasks.update(result)
     following = await tasks.poll(
         updated.task_type, worker_id=result.worker_id, domain=updated.domain
     )
