@@ -8,6 +8,7 @@ User mistakes end in a one-line `error: ...` on stderr and exit code 1; usage er
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -16,13 +17,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import quote
 
 import httpx
 import orjson
 
 from legato import __version__
+
+if TYPE_CHECKING:
+    from legato.config import Settings
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
 TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED"})
@@ -60,10 +64,8 @@ def normalize_server(url: str) -> str:
 def http_error(response: httpx.Response) -> CliError:
     """Conductor's error body `{status, message, validationErrors: [{path, message}]}` as text."""
     body: Any = None
-    try:
+    with contextlib.suppress(ValueError):
         body = response.json()
-    except ValueError:
-        pass
     message = ""
     details: list[str] = []
     if isinstance(body, dict):
@@ -198,12 +200,12 @@ def classify_definitions(doc: Any, source: str = "input") -> Definitions:
         if not isinstance(items, list):
             raise CliError(f'{source}: "taskDefs" must be a list of task definitions')
         for i, item in enumerate(items):
-            out.task_defs.append(_definition(item, f"{source}: taskDefs[{i}]"))
+            out.task_defs.append(_definition(item, f"{source}: taskDefs item {i}"))
         return out
     if isinstance(doc, dict):
         items, where = [doc], [source]
     elif isinstance(doc, list):
-        items, where = doc, [f"{source}: [{i}]" for i in range(len(doc))]
+        items, where = doc, [f"{source}: item {i}" for i in range(len(doc))]
     else:
         raise CliError(f"{source}: expected a definition object or a list, not {_json_kind(doc)}")
     for item, place in zip(items, where, strict=True):
@@ -320,8 +322,7 @@ def workflow_summary(wf: dict[str, Any]) -> str:
         pairs.append(("Reason", str(wf["reasonForIncompletion"])))
     if wf.get("output"):
         pairs.append(("Output", _compact(wf["output"])))
-    width = max(len(k) for k, _ in pairs)
-    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in pairs)
+    return "\n".join(f"{k.ljust(11)}  {v}" for k, v in pairs)
 
 
 def task_table(tasks: Sequence[dict[str, Any]]) -> str:
@@ -361,7 +362,9 @@ def cmd_def_register(args: argparse.Namespace, client: Client) -> int:
                 print(f"registered task def {td['name']}")
     overwrite = "true" if args.overwrite else "false"
     for wd in defs.workflow_defs:
-        label = f"{wd['name']} v{wd.get('version', 1)}"
+        version = wd.get("version")
+        version = 1 if version is None else version  # Conductor's default
+        label = f"{wd['name']} v{version}"
         try:
             client.request(
                 "POST", "/api/metadata/workflow", params={"overwrite": overwrite}, body=wd
@@ -371,7 +374,7 @@ def cmd_def_register(args: argparse.Namespace, client: Client) -> int:
                 exc.details.append("  (use --overwrite to replace existing definitions)")
             exc.message = f"workflow def {label}: {exc.message}"
             raise
-        registered["workflowDefs"].append({"name": wd["name"], "version": wd.get("version", 1)})
+        registered["workflowDefs"].append({"name": wd["name"], "version": version})
         if not args.json:
             print(f"registered workflow def {label}")
     if args.json:
@@ -453,45 +456,54 @@ def cmd_workflow_terminate(args: argparse.Namespace, client: Client) -> int:
     return 0
 
 
+SERVER_FLAGS = ("host", "port", "db", "sqlite_synchronous", "log_level")
+
+
+def server_settings(args: argparse.Namespace) -> Settings:
+    """`Settings` from the environment, overridden by the `legato server` flags given."""
+    import pydantic
+
+    from legato.config import Settings
+
+    overrides = {key: getattr(args, key) for key in SERVER_FLAGS if getattr(args, key) is not None}
+    try:
+        settings = Settings(**overrides)
+    except pydantic.ValidationError as exc:
+        problems = [f"  - {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise CliError("invalid settings", problems) from exc
+    if settings.log_level.lower() not in LOG_LEVELS:
+        raise CliError(
+            f"invalid log level {settings.log_level!r}: use one of {', '.join(LOG_LEVELS)}"
+        )
+    return settings
+
+
 def cmd_server(args: argparse.Namespace) -> int:
     """Run the API server in this process (uvicorn, one worker, no access log)."""
     import asyncio
     import importlib.util
 
-    import pydantic
     import uvicorn
 
-    from legato.config import Settings
-
-    overrides = {
-        key: getattr(args, key)
-        for key in ("host", "port", "db", "sqlite_synchronous", "log_level")
-        if getattr(args, key) is not None
-    }
+    settings = server_settings(args)
     try:
-        settings = Settings(**overrides)
-    except pydantic.ValidationError as exc:
-        problems = [
-            f"  - {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        ]
-        raise CliError("invalid settings", problems) from exc
-    log_level = settings.log_level.lower()
-    if log_level not in LOG_LEVELS:
-        raise CliError(f"invalid log level {settings.log_level!r}: use one of {', '.join(LOG_LEVELS)}")
-    try:
-        from legato.api.app import create_app
+        from legato.api import app as api_app
     except ImportError as exc:
         raise CliError(f"the Legato server is not available: {exc}") from exc
+    try:
+        app = api_app.create_app(settings)
+    except getattr(api_app, "UnsupportedDatabaseError", ValueError) as exc:
+        raise CliError(str(exc)) from exc
 
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         http="httptools",
         access_log=False,
         workers=1,
-        log_level=log_level,
+        log_level=settings.log_level.lower(),
     )
     server = uvicorn.Server(config)
 
@@ -535,9 +547,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message}\n")
 
 
-def _client_options() -> argparse.ArgumentParser:
+def _client_options() -> _Parser:
     """`--server` and `--json` for every client command (also accepted before the command)."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--server",
         default=argparse.SUPPRESS,

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import httpx
 import orjson
+import pydantic
 
 from legato import cli
 from legato.config import Settings
@@ -138,16 +139,17 @@ def print_tour(url: str, wf: dict[str, Any]) -> None:
         print(f"  reason: {wf['reasonForIncompletion']}")
     output = orjson.dumps(wf.get("output") or {}, option=orjson.OPT_INDENT_2).decode()
     print("  output: " + output.replace("\n", "\n  "))
+    server = "" if url == cli.DEFAULT_SERVER else f" --server {url}"
     print()
     print("Look around:")
     print(f"  this run      {url}/api/workflow/{workflow_id}")
-    print(f"  its tasks     .venv/bin/legato workflow get {workflow_id} --tasks --server {url}")
+    print(f"  its tasks     .venv/bin/legato workflow get {workflow_id} --tasks{server}")
     print(f"  API docs      {url}/docs")
     print("  curl tour     README.md, section 'A five-minute tour'")
     print(
-        f"  another one   .venv/bin/legato workflow start {WORKFLOW_NAME} --wait "
-        f"--server {url} --input '{{\"orderId\": \"A-1002\", \"items\": "
-        f"[{{\"sku\": \"MUG\", \"qty\": 2, \"price\": 9.5}}]}}'"
+        f"  another one   .venv/bin/legato workflow start {WORKFLOW_NAME} --wait{server} "
+        f'--input \'{{"orderId": "A-1002", "items": '
+        f'[{{"sku": "MUG", "qty": 2, "price": 9.5}}]}}\''
     )
     print()
     print("The server and the demo worker keep running. Press Ctrl-C to stop.", flush=True)
@@ -206,18 +208,22 @@ async def demo(settings: Settings) -> int:
         print("\nstopping...", flush=True)
         stop.set()
         if worker is not None:
-            try:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(worker, timeout=5)
-            except (TimeoutError, asyncio.CancelledError):
-                pass
         await stop_server(proc)
         print("Legato stopped.")
 
 
 def main() -> int:
+    try:
+        settings = Settings()
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"error: invalid LEGATO_* settings: {problems}", file=sys.stderr)
+        return 1
     logging.basicConfig(level=logging.INFO, format="demo worker: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    return asyncio.run(demo(Settings()))
+    return asyncio.run(demo(settings))
 
 
 if __name__ == "__main__":

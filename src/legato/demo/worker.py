@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -132,17 +133,21 @@ class _Reachability:
 
     def __init__(self, server: str) -> None:
         self.server = server
-        self.down = False
+        self.down_since: float | None = None
+        self.said_down = False
 
     def failed(self, exc: Exception) -> None:
-        if not self.down:
-            self.down = True
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+        if not self.said_down:
+            self.said_down = True
             log.warning("cannot reach Legato at %s (%s); retrying", self.server, exc)
 
     def ok(self) -> None:
-        if self.down:
-            self.down = False
+        if self.down_since is not None and time.monotonic() - self.down_since > 1.0:
             log.info("connected to Legato at %s", self.server)
+            self.said_down = False
+        self.down_since = None
 
 
 async def _report(client: httpx.AsyncClient, result: dict[str, Any], stop: asyncio.Event) -> None:
@@ -175,7 +180,11 @@ async def _poll_loop(
     stop: asyncio.Event,
     reach: _Reachability,
 ) -> None:
-    params = {"count": BATCH_SIZE, "timeout": LONG_POLL_MS, "workerid": worker_id}
+    params: dict[str, str | int] = {
+        "count": BATCH_SIZE,
+        "timeout": LONG_POLL_MS,
+        "workerid": worker_id,
+    }
     backoff = 0.1
     while not stop.is_set():
         try:
@@ -184,10 +193,8 @@ async def _poll_loop(
             tasks = response.json() if response.status_code != 204 and response.content else []
         except (httpx.TransportError, httpx.HTTPStatusError, ValueError) as exc:
             reach.failed(exc)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=backoff)
-            except TimeoutError:
-                pass
             backoff = min(backoff * 2, 5.0)
             continue
         reach.ok()
@@ -237,11 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-id", default="demo", help="workerid reported to the server")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s demo worker: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     log.info("polling %s for %s (Ctrl-C to stop)", args.server, ", ".join(HANDLERS))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_worker(args.server, worker_id=args.worker_id))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
