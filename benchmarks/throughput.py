@@ -111,7 +111,9 @@ class Workers:
 
     def start(self) -> None:
         self.session = aiohttp.ClientSession(
-            self.base, connector=aiohttp.TCPConnector(limit=400), json_serialize=lambda o: orjson.dumps(o).decode()
+            self.base,
+            connector=aiohttp.TCPConnector(limit=400),
+            json_serialize=lambda o: orjson.dumps(o).decode(),
         )
         for name in TASKS:
             for i in range(self.per_type):
@@ -177,7 +179,7 @@ def sqlite_floor(path: str, seconds: float = 2.0) -> float:
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    k = min(len(ordered) - 1, max(0, int(round(p / 100 * (len(ordered) - 1)))))
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
 
 
@@ -237,7 +239,9 @@ async def run(args: argparse.Namespace) -> None:
             # every workflow really is COMPLETED on the server
             sample = list(started)[:: max(1, n // 50)]
             for wf_id in sample:
-                wf = (await client.get(f"/api/workflow/{wf_id}", params={"includeTasks": "false"})).json()
+                wf = (
+                    await client.get(f"/api/workflow/{wf_id}", params={"includeTasks": "false"})
+                ).json()
                 assert wf["status"] == "COMPLETED", wf["status"]
 
             # --- latency: one workflow alone, 20 times ---------------------------------
@@ -265,16 +269,24 @@ async def run(args: argparse.Namespace) -> None:
     floor = sqlite_floor(str(workdir / "floor.db"))
     tasks_per_s = 5 * n / elapsed
     print(f"Legato throughput benchmark (SQLite, WAL, synchronous=NORMAL), {os.cpu_count()} cores")
-    print(f"  workflows                 {n} x 5 SIMPLE tasks, {args.workers_per_type} worker loops/type, batch {args.batch}")
+    print(
+        f"  workflows                 {n} x 5 SIMPLE tasks, {args.workers_per_type} worker loops/type, batch {args.batch}"
+    )
     print(f"  completed workflows/s     {n / elapsed:10.1f}")
     print(f"  tasks/s                   {tasks_per_s:10.1f}")
-    print(f"  latency p50               {pct(latencies, 50):10.1f} ms (start to complete, under load)")
+    print(
+        f"  latency p50               {pct(latencies, 50):10.1f} ms (start to complete, under load)"
+    )
     print(f"  latency p99               {pct(latencies, 99):10.1f} ms")
-    print(f"  CPU used                  server {cpu_server:.1f} s, workers and client {cpu_client:.1f} s, over {elapsed:.1f} s")
+    print(
+        f"  CPU used                  server {cpu_server:.1f} s, workers and client {cpu_client:.1f} s, over {elapsed:.1f} s"
+    )
     print(f"  server peak RSS           {peak_rss / 2**20:10.1f} MiB")
     print(f"  SQLite floor              {floor:10.1f} committed single-row transactions/s")
     print(f"  ratio tasks/s / floor     {tasks_per_s / floor:10.3f}")
-    print(f"  single workflow, alone    {statistics.median(singles):10.1f} ms median of {len(singles)} (min {min(singles):.1f}, max {max(singles):.1f})")
+    print(
+        f"  single workflow, alone    {statistics.median(singles):10.1f} ms median of {len(singles)} (min {min(singles):.1f}, max {max(singles):.1f})"
+    )
 
 
 def main() -> None:

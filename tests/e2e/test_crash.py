@@ -122,7 +122,11 @@ async def test_sigkill_mid_run_loses_nothing(tmp_path: Path) -> None:
                 "name": "crash_flow",
                 "version": 1,
                 "tasks": [
-                    {"name": n, "taskReferenceName": n, "inputParameters": {"n": "${workflow.input.n}"}}
+                    {
+                        "name": n,
+                        "taskReferenceName": n,
+                        "inputParameters": {"n": "${workflow.input.n}"},
+                    }
                     for n in TASKS
                 ],
             }
@@ -160,7 +164,11 @@ async def test_sigkill_mid_run_loses_nothing(tmp_path: Path) -> None:
             assert not [t for t, c in Counter(workers.delivered).items() if c > 1]
             for i, wf_id in enumerate(ids):
                 wf = (await client.get(f"/api/workflow/{wf_id}")).json()
-                assert wf["status"] == "COMPLETED", (wf_id, wf["status"], wf.get("reasonForIncompletion"))
+                assert wf["status"] == "COMPLETED", (
+                    wf_id,
+                    wf["status"],
+                    wf.get("reasonForIncompletion"),
+                )
                 completed = [t for t in wf["tasks"] if t["status"] == "COMPLETED"]
                 assert sorted(t["referenceTaskName"] for t in completed) == sorted(TASKS)
                 for t in completed:

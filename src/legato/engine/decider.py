@@ -36,7 +36,6 @@ from legato.model import (
     WorkflowDef,
     WorkflowStatus,
     WorkflowTask,
-    base_ref,
 )
 from legato.store.base import QueueEntry, TaskLog
 from legato.tasks import do_while
@@ -253,8 +252,11 @@ class Run:
         permissive = [
             t
             for t in wf.tasks
-            if not t.retried and t.status in (TaskStatus.FAILED, TaskStatus.FAILED_WITH_TERMINAL_ERROR, TaskStatus.TIMED_OUT)
-            and (wt := self.workflow_task(t)) is not None and wt.permissive
+            if not t.retried
+            and t.status
+            in (TaskStatus.FAILED, TaskStatus.FAILED_WITH_TERMINAL_ERROR, TaskStatus.TIMED_OUT)
+            and (wt := self.workflow_task(t)) is not None
+            and wt.permissive
         ]
         if permissive:
             reasons = "; ".join(
@@ -441,7 +443,9 @@ class Run:
                 self.wf.failed_task_names.append(task.task_def_name)
             self.touch()
 
-    def terminate_with(self, status: WorkflowStatus, reason: str | None, output: dict[str, Any], task: Task) -> None:
+    def terminate_with(
+        self, status: WorkflowStatus, reason: str | None, output: dict[str, Any], task: Task
+    ) -> None:
         """A TERMINATE task ends the workflow: its output becomes the workflow output."""
         self._terminate_output = output
         self.finish(
@@ -566,8 +570,10 @@ class Run:
         found = self.ctx.task_def(wt.name)
         if found is not None:
             return found
-        return _adhoc_worker_def(wt.name) if self.is_worker_type(wt.type) else _adhoc_system_def(
-            wt.name
+        return (
+            _adhoc_worker_def(wt.name)
+            if self.is_worker_type(wt.type)
+            else _adhoc_system_def(wt.name)
         )
 
     def workflow_task(self, task: Task) -> WorkflowTask | None:

@@ -85,10 +85,4 @@ class DefinitionGraph:
 
 
 def graph_of(definition: WorkflowDef) -> DefinitionGraph:
-    graph = definition.__pydantic_private__.get("_graph") if definition.__pydantic_private__ else None
-    if graph is None:
-        graph = DefinitionGraph(definition)
-        if definition.__pydantic_private__ is None:
-            object.__setattr__(definition, "__pydantic_private__", {})
-        definition.__pydantic_private__["_graph"] = graph
-    return graph
+    return definition.derived("graph", DefinitionGraph)

@@ -22,7 +22,10 @@ def check(run: Run) -> None:
     wf = run.wf
     now = run.now
     definition = wf.definition
-    if definition.timeout_seconds > 0 and definition.timeout_policy == WorkflowTimeoutPolicy.TIME_OUT_WF:
+    if (
+        definition.timeout_seconds > 0
+        and definition.timeout_policy == WorkflowTimeoutPolicy.TIME_OUT_WF
+    ):
         started = wf.last_retried_time or wf.create_time
         elapsed = now - started
         if elapsed >= definition.timeout_seconds * 1000:
@@ -119,7 +122,10 @@ def next_wake(run: Run) -> int | None:
             best = at
 
     definition = wf.definition
-    if definition.timeout_seconds > 0 and definition.timeout_policy == WorkflowTimeoutPolicy.TIME_OUT_WF:
+    if (
+        definition.timeout_seconds > 0
+        and definition.timeout_policy == WorkflowTimeoutPolicy.TIME_OUT_WF
+    ):
         consider((wf.last_retried_time or wf.create_time) + definition.timeout_seconds * 1000)
     for task in wf.tasks:
         if task.status.terminal:

@@ -6,11 +6,14 @@ Unknown fields are kept, so a definition round-trips through Legato unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic.alias_generators import to_camel
+
+_T = TypeVar("_T")
 
 
 class ConductorModel(BaseModel):
@@ -193,6 +196,21 @@ class WorkflowDef(ConductorModel):
     update_time: int | None = None
     created_by: str | None = None
     updated_by: str | None = None
+
+    _derived: dict[str, tuple[int, Any]] = PrivateAttr(default_factory=dict)
+
+    def derived(self, key: str, build: Callable[[WorkflowDef], _T]) -> _T:
+        """A value computed from this definition once per object (an index, a content hash).
+
+        Definitions in use are never mutated. A copy (`model_copy`) shares the cache dict of
+        its original, so entries remember which object they were built for.
+        """
+        entry = self._derived.get(key)
+        if entry is not None and entry[0] == id(self):
+            return entry[1]  # type: ignore[no-any-return]
+        value = build(self)
+        self._derived[key] = (id(self), value)
+        return value
 
     def walk(self) -> list[WorkflowTask]:
         """Every task of the definition, depth first, in definition order."""

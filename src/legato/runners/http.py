@@ -93,7 +93,11 @@ async def call(
     uri = request.get("uri")
     method = request.get("method")
     if not isinstance(uri, str) or not uri:
-        return {}, "FAILED", "Missing HTTP URI. See documentation for HttpTask for required input parameters"
+        return (
+            {},
+            "FAILED",
+            "Missing HTTP URI. See documentation for HttpTask for required input parameters",
+        )
     if not isinstance(method, str) or not method:
         return {}, "FAILED", "No HTTP method specified"
     headers = {str(k): str(v) for k, v in (request.get("headers") or {}).items()}
@@ -133,9 +137,7 @@ async def call(
     }
     if 200 <= response.status_code < 300:
         return output, "COMPLETED", None
-    reason = (
-        f"Failed to invoke HTTP task due to: {response.status_code} {response.reason_phrase}"
-    )
+    reason = f"Failed to invoke HTTP task due to: {response.status_code} {response.reason_phrase}"
     return output, "FAILED", reason
 
 

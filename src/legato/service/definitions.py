@@ -116,7 +116,11 @@ class DefinitionService:
         ]
 
     def latest_workflow_defs(self) -> list[WorkflowDef]:
-        return [versions[max(versions)] for _, versions in sorted(self._workflow_defs.items()) if versions]
+        return [
+            versions[max(versions)]
+            for _, versions in sorted(self._workflow_defs.items())
+            if versions
+        ]
 
     async def delete_workflow_def(self, name: str, version: int) -> None:
         if not await self.store.delete_workflow_def(name, version):
@@ -147,12 +151,9 @@ def _walk_with_paths(definition: WorkflowDef) -> list[tuple[str, Any]]:
 
 def snapshot_of(definition: WorkflowDef) -> tuple[str, bytes]:
     """The content hash and body under which a running workflow keeps its definition."""
-    private = definition.__pydantic_private__
-    cached = private.get("_snapshot") if private else None
-    if cached is None:
-        body = orjson.dumps(definition.to_json(), option=orjson.OPT_SORT_KEYS)
-        cached = (hashlib.sha256(body).hexdigest(), body)
-        if definition.__pydantic_private__ is None:
-            object.__setattr__(definition, "__pydantic_private__", {})
-        definition.__pydantic_private__["_snapshot"] = cached
-    return cached
+    return definition.derived("snapshot", _snapshot)
+
+
+def _snapshot(definition: WorkflowDef) -> tuple[str, bytes]:
+    body = orjson.dumps(definition.to_json(), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(body).hexdigest(), body

@@ -170,9 +170,7 @@ class WorkflowService:
     async def terminate(self, workflow_id: str, reason: str | None) -> None:
         wf = await self.get(workflow_id)
         if wf.status == WorkflowStatus.COMPLETED:
-            raise ConflictError(
-                f"Workflow {workflow_id} is COMPLETED and cannot be terminated"
-            )
+            raise ConflictError(f"Workflow {workflow_id} is COMPLETED and cannot be terminated")
         if wf.status == WorkflowStatus.TERMINATED:
             return
         await self.act(workflow_id, Terminate(reason))
@@ -183,7 +181,9 @@ class WorkflowService:
             raise NotFoundError(f"No such workflow found by id: {workflow_id}")
 
     # ------------------------------------------------------------------ the one door
-    async def act(self, workflow_id: str, fact: Fact | Callable[[Workflow], Fact | None]) -> tuple[Workflow, Decision]:
+    async def act(
+        self, workflow_id: str, fact: Fact | Callable[[Workflow], Fact | None]
+    ) -> tuple[Workflow, Decision]:
         """Apply a fact (or a function choosing one from the loaded workflow) and commit."""
         async with self.locks.hold(workflow_id):
             for attempt in range(MAX_ATTEMPTS):
@@ -234,9 +234,9 @@ class WorkflowService:
             step.pending[child.workflow_id] = _Pending(child, None)
             await self._decide_into(step, child, Start(), now)
         for child_id, reason in decision.terminate_workflows:
-            child = await self._load_into(step, child_id)
-            if child is not None and not child.status.terminal:
-                await self._decide_into(step, child, Terminate(reason), now)
+            running = await self._load_into(step, child_id)
+            if running is not None and not running.status.terminal:
+                await self._decide_into(step, running, Terminate(reason), now)
         notice = decision.parent_notice
         if notice is not None:
             parent = await self._load_into(step, notice.parent_workflow_id)

@@ -11,9 +11,9 @@ Threads and where work happens:
 from __future__ import annotations
 
 import asyncio
-import sys
 import functools
 import sqlite3
+import sys
 import threading
 import time
 from collections import Counter

@@ -25,7 +25,9 @@ def _items(run: Run, wt: WorkflowTask, task: Task) -> list[Any] | None:
     return value if isinstance(value, list) else [value]
 
 
-def schedule(run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int) -> None:
+def schedule(
+    run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int
+) -> None:
     task = run.new_task(wt, 0, task_type=TaskType.DO_WHILE.value, status=TaskStatus.IN_PROGRESS)
     items = _items(run, wt, task)
     if items is not None:

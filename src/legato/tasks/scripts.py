@@ -24,7 +24,11 @@ def schedule_inline(
     run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int
 ) -> None:
     task = run.new_task(
-        wt, iteration, task_type=TaskType.INLINE.value, status=TaskStatus.IN_PROGRESS, retry_of=retry_of
+        wt,
+        iteration,
+        task_type=TaskType.INLINE.value,
+        status=TaskStatus.IN_PROGRESS,
+        retry_of=retry_of,
     )
     data = task.input_data
     evaluator = data.get("evaluatorType") or "javascript"
@@ -50,16 +54,20 @@ def schedule_lambda(
     run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int
 ) -> None:
     task = run.new_task(
-        wt, iteration, task_type=TaskType.LAMBDA.value, status=TaskStatus.IN_PROGRESS, retry_of=retry_of
+        wt,
+        iteration,
+        task_type=TaskType.LAMBDA.value,
+        status=TaskStatus.IN_PROGRESS,
+        retry_of=retry_of,
     )
     body = task.input_data.get("scriptExpression") or wt.script_expression
     if not isinstance(body, str) or not body.strip():
-        _fail(run, task, "Empty 'scriptExpression' in LAMBDA task's input parameters", terminal=True)
+        _fail(
+            run, task, "Empty 'scriptExpression' in LAMBDA task's input parameters", terminal=True
+        )
         return
     try:
-        result = run.ctx.scripts.evaluate(
-            f"(function scriptFun(){{{body}\n}})()", task.input_data
-        )
+        result = run.ctx.scripts.evaluate(f"(function scriptFun(){{{body}\n}})()", task.input_data)
     except ScriptError as exc:
         _fail(run, task, str(exc))
         return

@@ -16,24 +16,44 @@ if TYPE_CHECKING:
 def schedule_noop(
     run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int
 ) -> None:
-    task = run.new_task(wt, iteration, task_type=TaskType.NOOP.value, status=TaskStatus.IN_PROGRESS, retry_of=retry_of)
+    task = run.new_task(
+        wt,
+        iteration,
+        task_type=TaskType.NOOP.value,
+        status=TaskStatus.IN_PROGRESS,
+        retry_of=retry_of,
+    )
     run.set_status(task, TaskStatus.COMPLETED)
 
 
 def schedule_human(
     run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int
 ) -> None:
-    run.new_task(wt, iteration, task_type=TaskType.HUMAN.value, status=TaskStatus.IN_PROGRESS, retry_of=retry_of)
+    run.new_task(
+        wt,
+        iteration,
+        task_type=TaskType.HUMAN.value,
+        status=TaskStatus.IN_PROGRESS,
+        retry_of=retry_of,
+    )
 
 
 def schedule_wait(
     run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int
 ) -> None:
-    task = run.new_task(wt, iteration, task_type=TaskType.WAIT.value, status=TaskStatus.IN_PROGRESS, retry_of=retry_of)
+    task = run.new_task(
+        wt,
+        iteration,
+        task_type=TaskType.WAIT.value,
+        status=TaskStatus.IN_PROGRESS,
+        retry_of=retry_of,
+    )
     duration = task.input_data.get("duration")
     until = task.input_data.get("until")
     if duration not in (None, "") and until not in (None, ""):
-        task.reason_for_incompletion = "Both 'duration' and 'until' specified. Please provide only one input"
+        task.reason_for_incompletion = (
+            "Both 'duration' and 'until' specified. Please provide only one input"
+        )
         run.set_status(task, TaskStatus.FAILED_WITH_TERMINAL_ERROR)
         return
     try:

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from legato.model import Task, WorkflowTask
 
 
-def schedule(run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int) -> None:
+def schedule(
+    run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int
+) -> None:
     wf = run.wf
     params: dict[str, Any] = (
         wt.sub_workflow_param.model_dump(by_alias=True, exclude_none=True)

@@ -27,7 +27,9 @@ def _case(run: Run, wt: WorkflowTask, data: dict[str, Any]) -> str:
     return java_string(value)
 
 
-def schedule(run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int) -> None:
+def schedule(
+    run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int
+) -> None:
     task = run.new_task(wt, iteration, task_type=wt.type, status=TaskStatus.IN_PROGRESS)
     data = task.input_data
     try:

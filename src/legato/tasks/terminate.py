@@ -11,12 +11,20 @@ if TYPE_CHECKING:
     from legato.engine.decider import Run
     from legato.model import Task, WorkflowTask
 
-_STATUSES = {s.value: s for s in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED, WorkflowStatus.TERMINATED)}
+_STATUSES = {
+    s.value: s for s in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED, WorkflowStatus.TERMINATED)
+}
 
 
-def schedule(run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int) -> None:
+def schedule(
+    run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int
+) -> None:
     task = run.new_task(
-        wt, iteration, task_type=TaskType.TERMINATE.value, status=TaskStatus.IN_PROGRESS, retry_of=retry_of
+        wt,
+        iteration,
+        task_type=TaskType.TERMINATE.value,
+        status=TaskStatus.IN_PROGRESS,
+        retry_of=retry_of,
     )
     data = task.input_data
     status = _STATUSES.get(str(data.get("terminationStatus", "")).upper())
@@ -28,7 +36,9 @@ def schedule(run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, 
         run.set_status(task, TaskStatus.FAILED)
         return
     output = data.get("workflowOutput")
-    task.output_data = output if isinstance(output, dict) else ({} if output is None else {"output": output})
+    task.output_data = (
+        output if isinstance(output, dict) else ({} if output is None else {"output": output})
+    )
     run.set_status(task, TaskStatus.COMPLETED)
     task.executed = True
     reason = data.get("terminationReason")

@@ -14,9 +14,15 @@ if TYPE_CHECKING:
     from legato.model import Task, WorkflowTask
 
 
-def schedule(run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int) -> None:
+def schedule(
+    run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int
+) -> None:
     task = run.new_task(
-        wt, iteration, task_type=TaskType.SET_VARIABLE.value, status=TaskStatus.IN_PROGRESS, retry_of=retry_of
+        wt,
+        iteration,
+        task_type=TaskType.SET_VARIABLE.value,
+        status=TaskStatus.IN_PROGRESS,
+        retry_of=retry_of,
     )
     merged = {**run.wf.variables, **task.input_data}
     size = len(orjson.dumps(merged))

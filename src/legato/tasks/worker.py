@@ -11,7 +11,9 @@ if TYPE_CHECKING:
     from legato.model import Task, WorkflowTask
 
 
-def schedule(run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int) -> None:
+def schedule(
+    run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int
+) -> None:
     task = run.new_task(wt, iteration, retry_of=retry_of)
     delay_ms = max(delay_ms, wt.start_delay * 1000)
     task.callback_after_seconds = delay_ms // 1000

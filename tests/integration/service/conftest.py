@@ -35,7 +35,9 @@ class Node:
         )
 
     async def start(self, name: str, input: dict[str, Any] | None = None) -> str:
-        return await self.services.workflows.start(StartWorkflowRequest(name=name, input=input or {}))
+        return await self.services.workflows.start(
+            StartWorkflowRequest(name=name, input=input or {})
+        )
 
     async def poll(self, task_type: str, count: int = 1) -> list[Task]:
         return await self.services.tasks.poll(task_type, worker_id="w", count=count)
@@ -66,7 +68,9 @@ def _url(backend: str, directory: Path) -> str:
 
 
 @pytest.fixture(params=BACKENDS)
-async def make_node(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Callable[[], Any]]:
+async def make_node(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Callable[[], Any]]:
     url = _url(str(request.param), tmp_path)
     clock = FakeClock()
     opened: list[Services] = []

@@ -15,12 +15,20 @@ def simple(ref: str, **more: Any) -> dict[str, Any]:
 
 
 async def test_sub_workflow_completion_completes_the_parent(node: Node) -> None:
-    await node.define({"name": "child", "tasks": [simple("c1")], "outputParameters": {"v": "${c1.output.v}"}})
+    await node.define(
+        {"name": "child", "tasks": [simple("c1")], "outputParameters": {"v": "${c1.output.v}"}}
+    )
     await node.define(
         {
             "name": "parent",
             "tasks": [
-                {"name": "sub", "taskReferenceName": "sub", "type": "SUB_WORKFLOW", "subWorkflowParam": {"name": "child"}, "inputParameters": {"x": 1}},
+                {
+                    "name": "sub",
+                    "taskReferenceName": "sub",
+                    "type": "SUB_WORKFLOW",
+                    "subWorkflowParam": {"name": "child"},
+                    "inputParameters": {"x": 1},
+                },
                 simple("after", inputParameters={"v": "${sub.output.v}"}),
             ],
         }
@@ -43,7 +51,19 @@ async def test_sub_workflow_completion_completes_the_parent(node: Node) -> None:
 
 async def test_terminating_the_parent_terminates_the_child(node: Node) -> None:
     await node.define({"name": "child2", "tasks": [simple("k1")]})
-    await node.define({"name": "parent2", "tasks": [{"name": "sub", "taskReferenceName": "sub", "type": "SUB_WORKFLOW", "subWorkflowParam": {"name": "child2"}}]})
+    await node.define(
+        {
+            "name": "parent2",
+            "tasks": [
+                {
+                    "name": "sub",
+                    "taskReferenceName": "sub",
+                    "type": "SUB_WORKFLOW",
+                    "subWorkflowParam": {"name": "child2"},
+                }
+            ],
+        }
+    )
     parent_id = await node.start("parent2")
     child_id = (await node.get(parent_id)).tasks[0].sub_workflow_id
     await node.services.workflows.terminate(parent_id, "no longer needed")
@@ -55,7 +75,13 @@ async def test_terminating_the_parent_terminates_the_child(node: Node) -> None:
 
 async def test_failure_workflow_starts_with_the_failed_execution(node: Node) -> None:
     await node.define({"name": "on_failure", "tasks": [simple("notify")]})
-    await node.define({"name": "fragile", "failureWorkflow": "on_failure", "tasks": [simple("step", retryCount=0)]})
+    await node.define(
+        {
+            "name": "fragile",
+            "failureWorkflow": "on_failure",
+            "tasks": [simple("step", retryCount=0)],
+        }
+    )
     wid = await node.start("fragile", {"order": 7})
     [step] = await node.poll("step")
     await node.report(step, "FAILED")
@@ -71,7 +97,10 @@ async def test_failure_workflow_starts_with_the_failed_execution(node: Node) -> 
 
 
 async def test_retry_waits_for_its_delay(node: Node) -> None:
-    await node.define({"name": "retrying", "tasks": [simple("flaky")]}, {"name": "flaky", "retryCount": 1, "retryDelaySeconds": 10})
+    await node.define(
+        {"name": "retrying", "tasks": [simple("flaky")]},
+        {"name": "flaky", "retryCount": 1, "retryDelaySeconds": 10},
+    )
     wid = await node.start("retrying")
     [first] = await node.poll("flaky")
     await node.report(first, "FAILED")
@@ -84,7 +113,10 @@ async def test_retry_waits_for_its_delay(node: Node) -> None:
 
 
 async def test_response_timeout_fires_from_the_timer(node: Node) -> None:
-    await node.define({"name": "slow", "tasks": [simple("sleepy")]}, {"name": "sleepy", "retryCount": 1, "retryDelaySeconds": 0, "responseTimeoutSeconds": 30})
+    await node.define(
+        {"name": "slow", "tasks": [simple("sleepy")]},
+        {"name": "sleepy", "retryCount": 1, "retryDelaySeconds": 0, "responseTimeoutSeconds": 30},
+    )
     wid = await node.start("slow")
     [first] = await node.poll("sleepy")
     await node.advance(29)
@@ -99,7 +131,20 @@ async def test_response_timeout_fires_from_the_timer(node: Node) -> None:
 
 
 async def test_wait_an_hour_with_the_clock(node: Node) -> None:
-    await node.define({"name": "patient", "tasks": [{"name": "w", "taskReferenceName": "w", "type": "WAIT", "inputParameters": {"duration": "1 hours"}}, simple("then")]})
+    await node.define(
+        {
+            "name": "patient",
+            "tasks": [
+                {
+                    "name": "w",
+                    "taskReferenceName": "w",
+                    "type": "WAIT",
+                    "inputParameters": {"duration": "1 hours"},
+                },
+                simple("then"),
+            ],
+        }
+    )
     wid = await node.start("patient")
     await node.advance(3599)
     assert await node.poll("then") == []
@@ -109,7 +154,14 @@ async def test_wait_an_hour_with_the_clock(node: Node) -> None:
 
 
 async def test_workflow_timeout_from_the_timer(node: Node) -> None:
-    await node.define({"name": "deadline", "timeoutSeconds": 60, "timeoutPolicy": "TIME_OUT_WF", "tasks": [simple("never_polled")]})
+    await node.define(
+        {
+            "name": "deadline",
+            "timeoutSeconds": 60,
+            "timeoutPolicy": "TIME_OUT_WF",
+            "tasks": [simple("never_polled")],
+        }
+    )
     wid = await node.start("deadline")
     await node.advance(61)
     wf = await node.get(wid)
@@ -124,8 +176,18 @@ async def test_concurrent_branch_results_complete_the_join_once(node: Node) -> N
         {
             "name": "wide",
             "tasks": [
-                {"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN", "forkTasks": branches},
-                {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": [f"b{i}" for i in range(10)]},
+                {
+                    "name": "fork",
+                    "taskReferenceName": "fork",
+                    "type": "FORK_JOIN",
+                    "forkTasks": branches,
+                },
+                {
+                    "name": "join",
+                    "taskReferenceName": "join",
+                    "type": "JOIN",
+                    "joinOn": [f"b{i}" for i in range(10)],
+                },
                 simple("tail"),
             ],
         }

@@ -83,7 +83,9 @@ class Harness:
         for t in reversed(self.wf.tasks):
             if t.reference_task_name == ref:
                 return t
-        raise AssertionError(f"no task {ref}; have {[t.reference_task_name for t in self.wf.tasks]}")
+        raise AssertionError(
+            f"no task {ref}; have {[t.reference_task_name for t in self.wf.tasks]}"
+        )
 
     def poll(self, ref: str, worker: str = "w1") -> Task:
         t = self.task(ref)

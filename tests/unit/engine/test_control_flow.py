@@ -231,7 +231,14 @@ def test_sub_workflow_starts_child_and_finishes_with_its_output() -> None:
 def test_sub_workflow_child_failure_fails_parent() -> None:
     child = definition([simple("c")]).model_copy(update={"name": "child"})
     d = definition(
-        [{"name": "sub", "taskReferenceName": "sub", "type": "SUB_WORKFLOW", "subWorkflowParam": {"name": "child"}}]
+        [
+            {
+                "name": "sub",
+                "taskReferenceName": "sub",
+                "type": "SUB_WORKFLOW",
+                "subWorkflowParam": {"name": "child"},
+            }
+        ]
     )
     h = Harness(d, workflow_defs=[child])
     h.start()
@@ -242,7 +249,14 @@ def test_sub_workflow_child_failure_fails_parent() -> None:
 
 def test_sub_workflow_unknown_definition_fails_task() -> None:
     d = definition(
-        [{"name": "sub", "taskReferenceName": "sub", "type": "SUB_WORKFLOW", "subWorkflowParam": {"name": "nope"}}]
+        [
+            {
+                "name": "sub",
+                "taskReferenceName": "sub",
+                "type": "SUB_WORKFLOW",
+                "subWorkflowParam": {"name": "nope"},
+            }
+        ]
     )
     h = Harness(d)
     dec = h.start()
@@ -254,12 +268,24 @@ def test_sub_workflow_unknown_definition_fails_task() -> None:
 def test_terminating_parent_terminates_running_child() -> None:
     child = definition([simple("c")]).model_copy(update={"name": "child"})
     d = definition(
-        [{"name": "sub", "taskReferenceName": "sub", "type": "SUB_WORKFLOW", "subWorkflowParam": {"name": "child"}}]
+        [
+            {
+                "name": "sub",
+                "taskReferenceName": "sub",
+                "type": "SUB_WORKFLOW",
+                "subWorkflowParam": {"name": "child"},
+            }
+        ]
     )
     h = Harness(d, workflow_defs=[child])
     h.start()
     dec = h.terminate("bye")
-    assert dec.terminate_workflows == [(h.task("sub").sub_workflow_id, "Parent workflow has been terminated with status TERMINATED")]
+    assert dec.terminate_workflows == [
+        (
+            h.task("sub").sub_workflow_id,
+            "Parent workflow has been terminated with status TERMINATED",
+        )
+    ]
 
 
 def test_child_end_notifies_parent() -> None:
@@ -268,7 +294,10 @@ def test_child_end_notifies_parent() -> None:
     h.start()
     dec = h.complete("c", v=1)
     assert dec.parent_notice is not None
-    assert (dec.parent_notice.parent_workflow_id, dec.parent_notice.status) == ("p1", WorkflowStatus.COMPLETED)
+    assert (dec.parent_notice.parent_workflow_id, dec.parent_notice.status) == (
+        "p1",
+        WorkflowStatus.COMPLETED,
+    )
     assert dec.parent_notice.output == {"v": 1}
 
 
@@ -302,7 +331,11 @@ def test_terminate_task_completes_workflow_with_its_output() -> None:
 
 def test_terminate_task_failed_starts_failure_workflow() -> None:
     handler = definition([simple("notify")]).model_copy(update={"name": "on_fail"})
-    h = Harness(terminate_def("FAILED", failureWorkflow="on_fail"), input={"why": "x"}, workflow_defs=[handler])
+    h = Harness(
+        terminate_def("FAILED", failureWorkflow="on_fail"),
+        input={"why": "x"},
+        workflow_defs=[handler],
+    )
     dec = h.start()
     assert h.status == WorkflowStatus.FAILED
     assert h.wf.reason_for_incompletion == "done early"

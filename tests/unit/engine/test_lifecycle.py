@@ -11,7 +11,11 @@ from .harness import T0, Harness, definition, simple
 
 def retrying(logic: RetryLogic, **more: object) -> Harness:
     td = TaskDef(name="a", retry_count=3, retry_logic=logic, retry_delay_seconds=10, **more)
-    return Harness(definition([simple("a", inputParameters={"n": "${workflow.input.n}"})]), input={"n": 1}, task_defs=[td])
+    return Harness(
+        definition([simple("a", inputParameters={"n": "${workflow.input.n}"})]),
+        input={"n": 1},
+        task_defs=[td],
+    )
 
 
 def test_failed_task_is_retried_as_a_new_instance_after_the_delay() -> None:
@@ -144,7 +148,12 @@ def test_heartbeat_extends_the_response_timeout() -> None:
 
 
 def test_poll_timeout_applies_timeout_policy() -> None:
-    td = TaskDef(name="a", retry_count=0, poll_timeout_seconds=10, timeout_policy=TaskTimeoutPolicy.TIME_OUT_WF)
+    td = TaskDef(
+        name="a",
+        retry_count=0,
+        poll_timeout_seconds=10,
+        timeout_policy=TaskTimeoutPolicy.TIME_OUT_WF,
+    )
     h = Harness(definition([simple("a")]), task_defs=[td])
     h.start()
     assert h.wf.next_wake_at == T0 + 10_000
@@ -154,7 +163,14 @@ def test_poll_timeout_applies_timeout_policy() -> None:
 
 
 def test_task_timeout_retry_policy_retries() -> None:
-    td = TaskDef(name="a", retry_count=1, retry_delay_seconds=0, timeout_seconds=60, response_timeout_seconds=60, timeout_policy=TaskTimeoutPolicy.RETRY)
+    td = TaskDef(
+        name="a",
+        retry_count=1,
+        retry_delay_seconds=0,
+        timeout_seconds=60,
+        response_timeout_seconds=60,
+        timeout_policy=TaskTimeoutPolicy.RETRY,
+    )
     h = Harness(definition([simple("a")]), task_defs=[td])
     h.start()
     h.poll("a")
@@ -164,7 +180,12 @@ def test_task_timeout_retry_policy_retries() -> None:
 
 
 def test_task_timeout_alert_only_keeps_running() -> None:
-    td = TaskDef(name="a", timeout_seconds=10, response_timeout_seconds=10, timeout_policy=TaskTimeoutPolicy.ALERT_ONLY)
+    td = TaskDef(
+        name="a",
+        timeout_seconds=10,
+        response_timeout_seconds=10,
+        timeout_policy=TaskTimeoutPolicy.ALERT_ONLY,
+    )
     h = Harness(definition([simple("a")]), task_defs=[td])
     h.start()
     h.poll("a")
@@ -202,7 +223,17 @@ def test_failure_workflow_gets_failed_execution_details() -> None:
 
 
 def test_wait_for_duration_completes_at_deadline() -> None:
-    d = definition([{"name": "w", "taskReferenceName": "w", "type": "WAIT", "inputParameters": {"duration": "1h"}}, simple("b")])
+    d = definition(
+        [
+            {
+                "name": "w",
+                "taskReferenceName": "w",
+                "type": "WAIT",
+                "inputParameters": {"duration": "1h"},
+            },
+            simple("b"),
+        ]
+    )
     h = Harness(d)
     h.start()
     assert h.task("w").status == TaskStatus.IN_PROGRESS
@@ -225,14 +256,32 @@ def test_wait_without_deadline_is_completed_externally() -> None:
 
 
 def test_wait_with_both_inputs_fails_terminally() -> None:
-    d = definition([{"name": "w", "taskReferenceName": "w", "type": "WAIT", "inputParameters": {"duration": "1s", "until": "2030-01-01"}}])
+    d = definition(
+        [
+            {
+                "name": "w",
+                "taskReferenceName": "w",
+                "type": "WAIT",
+                "inputParameters": {"duration": "1s", "until": "2030-01-01"},
+            }
+        ]
+    )
     h = Harness(d)
     h.start()
     assert h.task("w").status == TaskStatus.FAILED_WITH_TERMINAL_ERROR
 
 
 def test_wait_until_date() -> None:
-    d = definition([{"name": "w", "taskReferenceName": "w", "type": "WAIT", "inputParameters": {"until": "2023-11-14 22:20 UTC"}}])
+    d = definition(
+        [
+            {
+                "name": "w",
+                "taskReferenceName": "w",
+                "type": "WAIT",
+                "inputParameters": {"until": "2023-11-14 22:20 UTC"},
+            }
+        ]
+    )
     h = Harness(d)
     h.start()
     assert h.task("w").status == TaskStatus.IN_PROGRESS
@@ -248,7 +297,21 @@ def test_human_waits_for_an_update() -> None:
 
 
 def test_inline_javascript_result() -> None:
-    d = definition([{"name": "i", "taskReferenceName": "i", "type": "INLINE", "inputParameters": {"evaluatorType": "javascript", "a": 2, "b": "${workflow.input.b}", "expression": "(function(){ return {sum: $.a + $.b, list: [1, 2]}; })()"}}])
+    d = definition(
+        [
+            {
+                "name": "i",
+                "taskReferenceName": "i",
+                "type": "INLINE",
+                "inputParameters": {
+                    "evaluatorType": "javascript",
+                    "a": 2,
+                    "b": "${workflow.input.b}",
+                    "expression": "(function(){ return {sum: $.a + $.b, list: [1, 2]}; })()",
+                },
+            }
+        ]
+    )
     h = Harness(d, input={"b": 3})
     h.start()
     assert h.task("i").output_data == {"result": {"sum": 5, "list": [1, 2]}}
@@ -256,7 +319,16 @@ def test_inline_javascript_result() -> None:
 
 
 def test_inline_runaway_script_fails_its_task() -> None:
-    d = definition([{"name": "i", "taskReferenceName": "i", "type": "INLINE", "inputParameters": {"expression": "while(true){}"}}])
+    d = definition(
+        [
+            {
+                "name": "i",
+                "taskReferenceName": "i",
+                "type": "INLINE",
+                "inputParameters": {"expression": "while(true){}"},
+            }
+        ]
+    )
     h = Harness(d)
     h.start()
     i = h.task("i")
@@ -266,14 +338,32 @@ def test_inline_runaway_script_fails_its_task() -> None:
 
 
 def test_jq_transform() -> None:
-    d = definition([{"name": "j", "taskReferenceName": "j", "type": "JSON_JQ_TRANSFORM", "inputParameters": {"xs": [1, 2, 3], "queryExpression": ".xs | map(. * 2)"}}])
+    d = definition(
+        [
+            {
+                "name": "j",
+                "taskReferenceName": "j",
+                "type": "JSON_JQ_TRANSFORM",
+                "inputParameters": {"xs": [1, 2, 3], "queryExpression": ".xs | map(. * 2)"},
+            }
+        ]
+    )
     h = Harness(d)
     h.start()
     assert h.task("j").output_data == {"result": [2, 4, 6], "resultList": [[2, 4, 6]]}
 
 
 def test_jq_error_fails_task_with_error_output() -> None:
-    d = definition([{"name": "j", "taskReferenceName": "j", "type": "JSON_JQ_TRANSFORM", "inputParameters": {"queryExpression": ".a | error(\"bad\")"}}])
+    d = definition(
+        [
+            {
+                "name": "j",
+                "taskReferenceName": "j",
+                "type": "JSON_JQ_TRANSFORM",
+                "inputParameters": {"queryExpression": '.a | error("bad")'},
+            }
+        ]
+    )
     h = Harness(d)
     h.start()
     assert h.task("j").status == TaskStatus.FAILED
@@ -281,10 +371,17 @@ def test_jq_error_fails_task_with_error_output() -> None:
 
 
 def test_set_variable_then_read_it() -> None:
-    d = definition([
-        {"name": "s", "taskReferenceName": "s", "type": "SET_VARIABLE", "inputParameters": {"count": "${workflow.input.n}"}},
-        simple("a", inputParameters={"c": "${workflow.variables.count}"}),
-    ])
+    d = definition(
+        [
+            {
+                "name": "s",
+                "taskReferenceName": "s",
+                "type": "SET_VARIABLE",
+                "inputParameters": {"count": "${workflow.input.n}"},
+            },
+            simple("a", inputParameters={"c": "${workflow.variables.count}"}),
+        ]
+    )
     h = Harness(d, input={"n": 4})
     h.start()
     assert h.wf.variables == {"count": 4}
@@ -292,7 +389,16 @@ def test_set_variable_then_read_it() -> None:
 
 
 def test_set_variable_over_limit_fails_terminally() -> None:
-    d = definition([{"name": "s", "taskReferenceName": "s", "type": "SET_VARIABLE", "inputParameters": {"big": "x" * 300_000}}])
+    d = definition(
+        [
+            {
+                "name": "s",
+                "taskReferenceName": "s",
+                "type": "SET_VARIABLE",
+                "inputParameters": {"big": "x" * 300_000},
+            }
+        ]
+    )
     h = Harness(d)
     h.start()
     assert h.task("s").status == TaskStatus.FAILED_WITH_TERMINAL_ERROR
@@ -306,7 +412,18 @@ def test_noop_completes() -> None:
 
 
 def test_http_task_is_queued_for_the_runner() -> None:
-    h = Harness(definition([{"name": "h", "taskReferenceName": "h", "type": "HTTP", "inputParameters": {"http_request": {"uri": "http://x", "method": "GET"}}}]))
+    h = Harness(
+        definition(
+            [
+                {
+                    "name": "h",
+                    "taskReferenceName": "h",
+                    "type": "HTTP",
+                    "inputParameters": {"http_request": {"uri": "http://x", "method": "GET"}},
+                }
+            ]
+        )
+    )
     d = h.start()
     assert d.enqueue[0].queue_name == "HTTP"
     assert h.task("h").task_type == "HTTP"

@@ -10,7 +10,9 @@ from .harness import T0, Harness, definition, simple
 def two_steps() -> Harness:
     d = definition(
         [
-            simple("a", inputParameters={"x": "${workflow.input.x}", "msg": "hi ${workflow.input.x}"}),
+            simple(
+                "a", inputParameters={"x": "${workflow.input.x}", "msg": "hi ${workflow.input.x}"}
+            ),
             simple("b", inputParameters={"fromA": "${a.output.y}"}),
         ],
         outputParameters={"result": "${b.output.z}"},
