@@ -121,6 +121,8 @@ class Run:
             return
         if task.start_time == 0:
             task.start_time = self.now
+        if fact.retry_after_seconds is not None:
+            task.retry_after_seconds = fact.retry_after_seconds
         self.set_status(task, status)
 
     def _apply_child(self, fact: ChildFinished) -> None:
@@ -230,7 +232,10 @@ class Run:
             first = task.first_scheduled_time or task.scheduled_time
             if self.now - first >= task_def.total_timeout_seconds * 1000:
                 return False
-        delay_ms = retry.delay_ms(task_def, task.retry_count, self.ctx.random())
+        if task.retry_after_seconds is not None:
+            delay_ms = task.retry_after_seconds * 1000
+        else:
+            delay_ms = retry.delay_ms(task_def, task.retry_count, self.ctx.random())
         task.retried = True
         task.executed = True
         self.dirty(task)

@@ -35,6 +35,7 @@ class TaskUpdate:
     worker_id: str | None = None
     extend_lease: bool = False
     logs: tuple[str, ...] = field(default_factory=tuple)
+    retry_after_seconds: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -258,3 +258,5 @@ class TaskResult(ConductorModel):
     external_output_payload_storage_path: str | None = None
     sub_workflow_id: str | None = None
     extend_lease: bool = False
+    # Legato extension: with FAILED, retry after this many seconds instead of the TaskDef delay.
+    retry_after_seconds: int | None = Field(default=None, ge=0)

@@ -59,6 +59,8 @@ class Task:
     # Engine-internal (not in Conductor's Task JSON).
     wait_timeout: int = 0
     first_scheduled_time: int = 0
+    # A worker's own retry delay for this failure (Legato's `retryAfterSeconds`).
+    retry_after_seconds: int | None = None
     # Set for tasks whose WorkflowTask is not in the definition (dynamic forks).
     dynamic_task: dict[str, Any] | None = None
 

@@ -91,6 +91,7 @@ class TaskService:
             worker_id=result.worker_id,
             extend_lease=result.extend_lease,
             logs=tuple(entry.log for entry in result.logs),
+            retry_after_seconds=result.retry_after_seconds,
         )
 
         def choose(wf: Workflow) -> TaskUpdate:

@@ -75,6 +75,8 @@ workflows = sa.Table(
     sa.Column("next_wake_at", sa.BigInteger(), nullable=True),
     sa.Column("def_hash", sa.Text(), nullable=False),
     sa.Column("doc", DOCUMENT, nullable=False),
+    # Added by 0002.
+    sa.Column("idempotency_key", sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint("workflow_id", name="pk_legato_workflows"),
 )
 _wake = workflows.c.next_wake_at
@@ -92,6 +94,14 @@ sa.Index(
 )
 sa.Index("ix_legato_workflows_correlation_id", workflows.c.correlation_id)
 sa.Index("ix_legato_workflows_parent_workflow_id", workflows.c.parent_workflow_id)
+_idem = workflows.c.idempotency_key
+sa.Index(
+    "ix_legato_workflows_idempotency",
+    workflows.c.name,
+    _idem,
+    sqlite_where=_idem.is_not(None),
+    postgresql_where=_idem.is_not(None),
+)
 
 tasks = sa.Table(
     "legato_tasks",

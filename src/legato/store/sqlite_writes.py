@@ -24,14 +24,15 @@ _Def = TypeVar("_Def", TaskDef, WorkflowDef)
 _INSERT_WORKFLOW = """
 INSERT INTO legato_workflows (
     name, version, status, correlation_id, parent_workflow_id, priority,
-    create_time, update_time, end_time, next_wake_at, def_hash, doc, workflow_id, rev)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+    create_time, update_time, end_time, next_wake_at, def_hash, doc, idempotency_key,
+    workflow_id, rev)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 """
 _UPDATE_WORKFLOW = """
 UPDATE legato_workflows
 SET name = ?, version = ?, status = ?, correlation_id = ?, parent_workflow_id = ?, priority = ?,
     create_time = ?, update_time = ?, end_time = ?, next_wake_at = ?,
-    def_hash = COALESCE(NULLIF(?, ''), def_hash), doc = ?, rev = rev + 1
+    def_hash = COALESCE(NULLIF(?, ''), def_hash), doc = ?, idempotency_key = ?, rev = rev + 1
 WHERE workflow_id = ? AND rev = ?
 """
 _INSERT_SNAPSHOT = "INSERT OR IGNORE INTO legato_definition_snapshots (hash, doc) VALUES (?, ?)"
@@ -128,6 +129,7 @@ def _workflow_row(wf: Workflow, def_hash: str) -> tuple[Any, ...]:
         wf.next_wake_at,
         def_hash,
         orjson.dumps(wf.to_doc()),
+        wf.idempotency_key,
         wf.workflow_id,
     )
 

@@ -428,3 +428,11 @@ def test_http_task_is_queued_for_the_runner() -> None:
     assert d.enqueue[0].queue_name == "HTTP"
     assert h.task("h").task_type == "HTTP"
     assert h.task("h").response_timeout_seconds == 0
+
+
+def test_worker_retry_after_overrides_the_retry_delay() -> None:
+    h = retrying(RetryLogic.FIXED)
+    h.start()
+    d = h.report("a", "FAILED", {}, retry_after_seconds=3)
+    assert d.enqueue[0].visible_at == h.now + 3000
+    assert h.task("a").retry_count == 1
