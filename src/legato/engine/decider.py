@@ -304,11 +304,20 @@ class Run:
         *,
         retry_of: Task | None = None,
         delay_ms: int = 0,
+        dynamic: bool = False,
     ) -> None:
+        """Create the task(s) of `wt`. `dynamic`: `wt` is not in the definition (a dynamic
+        fork branch, a resolved DYNAMIC task); its tasks carry it so they can be found again."""
         ref = wt.task_reference_name if iteration == 0 else f"{wt.task_reference_name}__{iteration}"
         if retry_of is None and self._already_scheduled(ref):
             return
+        first_new = len(self.decision.new_tasks)
         self.handler_for(wt.type).schedule(self, wt, iteration, retry_of, delay_ms)
+        carried = wt.to_json() if dynamic else retry_of.dynamic_task if retry_of else None
+        if carried is not None:
+            for task in self.decision.new_tasks[first_new:]:
+                if task.reference_task_name == ref:
+                    task.dynamic_task = carried
 
     def _already_scheduled(self, ref: str) -> bool:
         return any(t.reference_task_name == ref and not t.retried for t in self.wf.tasks)

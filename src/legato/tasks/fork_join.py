@@ -34,13 +34,15 @@ def fork_successors(run: Run, task: Task) -> None:
 def schedule_join(
     run: Run, wt: WorkflowTask, iteration: int, retry_of: Task | None, delay_ms: int
 ) -> None:
-    run.new_task(
-        wt,
-        iteration,
-        task_type=TaskType.JOIN.value,
-        status=TaskStatus.IN_PROGRESS,
-        input_data={"joinOn": list(wt.join_on)},
-    )
+    schedule_join_on(run, wt, iteration, list(wt.join_on))
+
+
+def schedule_join_on(run: Run, wt: WorkflowTask, iteration: int, refs: list[str]) -> None:
+    """A JOIN (or EXCLUSIVE_JOIN) waiting on `refs`: the definition's, or a dynamic fork's."""
+    data: dict[str, Any] = {"joinOn": refs}
+    if wt.type == TaskType.EXCLUSIVE_JOIN.value:
+        data["defaultExclusiveJoinTask"] = list(wt.default_exclusive_join_task)
+    run.new_task(wt, iteration, task_type=wt.type, status=TaskStatus.IN_PROGRESS, input_data=data)
 
 
 def evaluate_join(run: Run, task: Task) -> bool:
@@ -76,5 +78,37 @@ def evaluate_join(run: Run, task: Task) -> bool:
     return True
 
 
+def evaluate_exclusive_join(run: Run, task: Task) -> bool:
+    """Done when the first scheduled (not skipped) joinOn task ends; its output is the output."""
+    suffix = f"__{task.iteration}" if task.iteration else ""
+    candidates = [run.latest_exact(f"{ref}{suffix}") for ref in task.input_data.get("joinOn") or []]
+    scheduled = [t for t in candidates if t is not None and t.status != TaskStatus.SKIPPED]
+    if not scheduled:
+        defaults = task.input_data.get("defaultExclusiveJoinTask") or []
+        candidates = [run.latest_exact(f"{ref}{suffix}") for ref in defaults]
+        scheduled = [t for t in candidates if t is not None and t.status != TaskStatus.SKIPPED]
+    if not scheduled:
+        if any(not t.status.terminal for t in run.wf.tasks if t is not task):
+            return False
+        task.reason_for_incompletion = (
+            "None of the joinOn or defaultExclusiveJoinTask tasks of this EXCLUSIVE_JOIN ran"
+        )
+        run.set_status(task, TaskStatus.FAILED)
+        return True
+    joined = scheduled[0]
+    if not joined.status.terminal or not joined.executed:
+        return False
+    task.output_data = dict(joined.output_data)
+    if joined.status.successful:
+        run.set_status(task, TaskStatus.COMPLETED)
+    else:
+        task.reason_for_incompletion = (
+            f"{joined.reference_task_name} {joined.status.value}: {joined.reason_for_incompletion}"
+        )
+        run.set_status(task, TaskStatus.FAILED)
+    return True
+
+
 FORK = Handler(schedule=schedule_fork, successors=fork_successors)
+EXCLUSIVE_JOIN = Handler(schedule=schedule_join, evaluate=evaluate_exclusive_join)
 JOIN = Handler(schedule=schedule_join, evaluate=evaluate_join)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from legato.tasks import (
     do_while,
+    dynamic,
     fork_join,
     http,
     scripts,
     simple_sync,
+    start_workflow,
     sub_workflow,
     switch,
     terminate,
@@ -22,6 +24,10 @@ SYSTEM_HANDLERS: dict[str, Handler] = {
     "FORK_JOIN": fork_join.FORK,
     "FORK": fork_join.FORK,
     "JOIN": fork_join.JOIN,
+    "EXCLUSIVE_JOIN": fork_join.EXCLUSIVE_JOIN,
+    "FORK_JOIN_DYNAMIC": dynamic.FORK_JOIN_DYNAMIC,
+    "DYNAMIC": dynamic.DYNAMIC,
+    "START_WORKFLOW": start_workflow.HANDLER,
     "DO_WHILE": do_while.HANDLER,
     "SUB_WORKFLOW": sub_workflow.HANDLER,
     "INLINE": scripts.INLINE,
@@ -40,10 +46,6 @@ WORKER_TYPES = frozenset({"SIMPLE", "USER_DEFINED"})
 # Conductor types this build does not run yet: registration rejects definitions using them.
 UNSUPPORTED_TYPES = frozenset(
     {
-        "DYNAMIC",
-        "FORK_JOIN_DYNAMIC",
-        "EXCLUSIVE_JOIN",
-        "START_WORKFLOW",
         "EVENT",
         "KAFKA_PUBLISH",
     }
