@@ -24,4 +24,6 @@ class EngineContext:
     scripts: ScriptEngine
     new_id: Callable[[], str] = field(default=_new_id)
     random: Callable[[], float] = field(default=random.random)
+    # When a worker last polled (task type, domain) on this node, epoch ms; for domain fallback.
+    last_poll: Callable[[str, str | None], int | None] = field(default=lambda _t, _d: None)
     max_variables_bytes: int = 256 * 1024

@@ -43,6 +43,9 @@ from legato.tasks.base import Handler
 from legato.tasks.registry import handler_for, is_worker_type
 
 MAX_PASSES = 1000
+# A domain counts as served when a worker polled it this recently (Conductor's
+# activeWorkerLastPollTimeout).
+ACTIVE_WORKER_MS = 10_000
 
 # Types that are never retried (Conductor's built-in control-flow tasks).
 BUILT_IN = frozenset({"DECISION", "SWITCH", "FORK", "JOIN", "EXCLUSIVE_JOIN", "DO_WHILE"})
@@ -418,9 +421,16 @@ class Run:
         if not spec:
             return None
         choices = [d.strip() for d in spec.split(",") if d.strip()]
-        if not choices or choices[0] == "NO_DOMAIN":
+        if not choices:
             return None
-        return choices[0]
+        # Conductor: the first domain with a worker polling lately, else the last one named.
+        chosen = choices[-1]
+        for domain in choices[:-1]:
+            last = self.ctx.last_poll(task.task_type, None if domain == "NO_DOMAIN" else domain)
+            if last is not None and self.now - last <= ACTIVE_WORKER_MS:
+                chosen = domain
+                break
+        return None if chosen == "NO_DOMAIN" else chosen
 
     # ------------------------------------------------------------------ endings
     def set_status(self, task: Task, status: TaskStatus) -> None:

@@ -7,7 +7,7 @@ from legato.engine.context import EngineContext
 from legato.expr.javascript import ScriptEngine
 from legato.service.clock import Clock, SystemClock
 from legato.service.definitions import DefinitionService
-from legato.service.tasks import TaskService
+from legato.service.tasks import RecentPolls, TaskService
 from legato.service.workflows import WorkflowService
 from legato.store.base import Store
 
@@ -22,13 +22,15 @@ class Services:
             memory_limit_bytes=settings.script_memory_mb * 1024 * 1024,
         )
         self.definitions = DefinitionService(store, self.clock)
+        self.polls = RecentPolls()
         self.ctx = EngineContext(
             task_def=self.definitions.task_def,
             workflow_def=self.definitions.workflow_def,
             scripts=self.scripts,
+            last_poll=self.polls.last_poll,
         )
         self.workflows = WorkflowService(store, self.definitions, self.ctx, self.clock)
-        self.tasks = TaskService(store, self.workflows, self.clock)
+        self.tasks = TaskService(store, self.workflows, self.clock, self.polls)
 
     async def open(self) -> None:
         await self.store.open()

@@ -11,7 +11,7 @@ from legato.errors import FieldProblem, NotFoundError, ValidationError
 from legato.model import RESULT_STATUSES, Task, TaskResult, TaskStatus, Workflow
 from legato.service.clock import Clock
 from legato.service.workflows import WorkflowService
-from legato.store.base import Store, TaskLog
+from legato.store.base import ClaimLimits, Store, TaskLog
 
 MAX_POLL_TIMEOUT_MS = 5000
 MAX_BATCH = 1000
@@ -21,11 +21,32 @@ def queue_name(task_type: str, domain: str | None) -> str:
     return f"{domain}:{task_type}" if domain else task_type
 
 
+class RecentPolls:
+    """When workers last polled each (task type, domain) on this node: the decider picks the
+    first domain of a `taskToDomain` fallback list that a worker is serving."""
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str | None], int] = {}
+
+    def polled(self, task_type: str, domain: str | None, now: int) -> None:
+        self._last[(task_type, domain)] = now
+
+    def last_poll(self, task_type: str, domain: str | None) -> int | None:
+        return self._last.get((task_type, domain))
+
+
 class TaskService:
-    def __init__(self, store: Store, workflows: WorkflowService, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        workflows: WorkflowService,
+        clock: Clock,
+        polls: RecentPolls | None = None,
+    ) -> None:
         self.store = store
         self.workflows = workflows
         self.clock = clock
+        self.polls = polls or RecentPolls()
 
     # ------------------------------------------------------------------ polling
     async def poll(
@@ -49,11 +70,13 @@ class TaskService:
         if problems:
             raise ValidationError("Invalid poll request", problems)
         name = queue_name(task_type, domain or None)
+        limits = self._limits(task_type)
+        self.polls.polled(task_type, domain or None, self.clock.now_ms())
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_ms / 1000
         while True:
             claimed = await self.store.claim_tasks(
-                name, count, worker_id, self.clock.now_ms(), domain or None
+                name, count, worker_id, self.clock.now_ms(), domain or None, limits
             )
             if claimed:
                 self.workflows.running.claimed(claimed)
@@ -62,6 +85,18 @@ class TaskService:
             if remaining <= 0:
                 return []  # claim_tasks recorded the poll already
             await self.store.wait_for_work(name, remaining)
+
+    def _limits(self, task_type: str) -> ClaimLimits | None:
+        task_def = self.workflows.definitions.task_def(task_type)
+        if task_def is None:
+            return None
+        limits = ClaimLimits(
+            task_def_name=task_type,
+            concurrent_exec_limit=task_def.concurrent_exec_limit,
+            rate_limit_per_frequency=task_def.rate_limit_per_frequency,
+            rate_limit_frequency_in_seconds=task_def.rate_limit_frequency_in_seconds,
+        )
+        return limits if limits.active else None
 
     # ------------------------------------------------------------------ updates
     async def update(self, result: TaskResult) -> tuple[Task, str | None]:

@@ -65,6 +65,22 @@ class Changeset:
     logs: list[TaskLog] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimLimits:
+    """A task definition's hand-out limits, enforced inside the claim's transaction."""
+
+    task_def_name: str
+    concurrent_exec_limit: int | None = None  # IN_PROGRESS tasks of the definition at most
+    rate_limit_per_frequency: int | None = None  # hand-outs per window at most ...
+    rate_limit_frequency_in_seconds: int | None = None  # ... of this many seconds
+
+    @property
+    def active(self) -> bool:
+        return bool(self.concurrent_exec_limit) or bool(
+            self.rate_limit_per_frequency and self.rate_limit_frequency_in_seconds
+        )
+
+
 @dataclass(slots=True)
 class ClaimedTask:
     task: Task
@@ -123,6 +139,7 @@ class Store(Protocol):
         worker_id: str | None,
         now: int,
         domain: str | None = None,
+        limits: ClaimLimits | None = None,
     ) -> list[ClaimedTask]:
         """Claim up to `count` visible entries (oldest visible_at first, then higher priority).
 

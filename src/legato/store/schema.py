@@ -117,6 +117,22 @@ tasks = sa.Table(
     sa.PrimaryKeyConstraint("task_id", name="pk_legato_tasks"),
 )
 sa.Index("ix_legato_tasks_workflow_id_seq", tasks.c.workflow_id, tasks.c.seq)
+# Added by 0002: counts IN_PROGRESS tasks of a definition for concurrentExecLimit.
+sa.Index("ix_legato_tasks_def_status", tasks.c.task_def_name, tasks.c.status)
+
+# Added by 0002: hand-outs of rate-limited task definitions, for the sliding window of
+# rateLimitPerFrequency / rateLimitFrequencyInSeconds. Rows older than the window are pruned.
+task_handouts = sa.Table(
+    "legato_task_handouts",
+    metadata,
+    sa.Column("id", ROW_ID, nullable=False, autoincrement=True),
+    sa.Column("task_def_name", sa.Text(), nullable=False),
+    sa.Column("handed_out_at", sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint("id", name="pk_legato_task_handouts"),
+)
+sa.Index(
+    "ix_legato_task_handouts_def_time", task_handouts.c.task_def_name, task_handouts.c.handed_out_at
+)
 
 queue = sa.Table(
     "legato_queue",

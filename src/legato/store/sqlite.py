@@ -26,7 +26,7 @@ from legato.errors import StorageError
 from legato.model import Task, TaskDef, Workflow, WorkflowDef
 from legato.store import sqlite_reads as reads
 from legato.store import sqlite_writes as writes
-from legato.store.base import Changeset, ClaimedTask, QueueEntry, TaskLog
+from legato.store.base import Changeset, ClaimedTask, ClaimLimits, QueueEntry, TaskLog
 from legato.store.snapshots import DefinitionCache
 from legato.store.sqlite_writer import GroupCommitWriter
 from legato.store.wakeups import QueueWakeups
@@ -208,6 +208,7 @@ class SqliteStore:
         worker_id: str | None,
         now: int,
         domain: str | None = None,
+        limits: ClaimLimits | None = None,
     ) -> list[ClaimedTask]:
         return await self._write(
             functools.partial(
@@ -217,6 +218,7 @@ class SqliteStore:
                 worker_id=worker_id,
                 now=now,
                 domain=domain,
+                limits=limits if limits is not None and limits.active else None,
             )
         )
 

@@ -14,7 +14,7 @@ import orjson
 
 from legato.errors import ConflictError, RevisionConflict
 from legato.model import Task, TaskDef, TaskStatus, Workflow, WorkflowDef
-from legato.store.base import Changeset, ClaimedTask, QueueEntry, WorkflowWrite
+from legato.store.base import Changeset, ClaimedTask, ClaimLimits, QueueEntry, WorkflowWrite
 from legato.store.snapshots import DefinitionCache
 
 _Def = TypeVar("_Def", TaskDef, WorkflowDef)
@@ -191,8 +191,11 @@ def claim_tasks(
     worker_id: str | None,
     now: int,
     domain: str | None,
+    limits: ClaimLimits | None = None,
 ) -> list[ClaimedTask]:
     claimed: list[Task] = []
+    if limits is not None:
+        count = min(count, _allowed(conn, limits, now))
     while len(claimed) < count:
         rows = conn.execute(_CLAIM_SELECT, (queue_name, now, count - len(claimed))).fetchall()
         if not rows:
@@ -240,7 +243,31 @@ def claim_tasks(
 
     if worker_id is not None:
         conn.execute(_RECORD_POLL, (queue_name, domain or "", worker_id, now))
+    if claimed and limits is not None and limits.rate_limit_per_frequency:
+        _many(conn, _RECORD_HANDOUT, [(limits.task_def_name, now)] * len(claimed))
     return [ClaimedTask(task, revs[task.workflow_instance_id]) for task in claimed]
+
+
+_COUNT_IN_PROGRESS = (
+    "SELECT COUNT(*) FROM legato_tasks WHERE task_def_name = ? AND status = 'IN_PROGRESS'"
+)
+_PRUNE_HANDOUTS = "DELETE FROM legato_task_handouts WHERE task_def_name = ? AND handed_out_at <= ?"
+_COUNT_HANDOUTS = "SELECT COUNT(*) FROM legato_task_handouts WHERE task_def_name = ?"
+_RECORD_HANDOUT = "INSERT INTO legato_task_handouts (task_def_name, handed_out_at) VALUES (?, ?)"
+
+
+def _allowed(conn: sqlite3.Connection, limits: ClaimLimits, now: int) -> int:
+    """How many more tasks of the definition may be handed out now."""
+    allowed = 1 << 31
+    if limits.concurrent_exec_limit:
+        (running,) = conn.execute(_COUNT_IN_PROGRESS, (limits.task_def_name,)).fetchone()
+        allowed = min(allowed, limits.concurrent_exec_limit - running)
+    per, window = limits.rate_limit_per_frequency, limits.rate_limit_frequency_in_seconds
+    if per and window:
+        conn.execute(_PRUNE_HANDOUTS, (limits.task_def_name, now - window * 1000))
+        (recent,) = conn.execute(_COUNT_HANDOUTS, (limits.task_def_name,)).fetchone()
+        allowed = min(allowed, per - recent)
+    return max(allowed, 0)
 
 
 def record_poll(

@@ -45,9 +45,33 @@ def _idempotency_downgrade() -> None:
         batch.drop_column("idempotency_key")
 
 
+def _controls_upgrade() -> None:
+    op.create_index("ix_legato_tasks_def_status", "legato_tasks", ["task_def_name", "status"])
+    op.create_table(
+        "legato_task_handouts",
+        sa.Column("id", ROW_ID, nullable=False, autoincrement=True),
+        sa.Column("task_def_name", sa.Text(), nullable=False),
+        sa.Column("handed_out_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_legato_task_handouts"),
+    )
+    op.create_index(
+        "ix_legato_task_handouts_def_time",
+        "legato_task_handouts",
+        ["task_def_name", "handed_out_at"],
+    )
+
+
+def _controls_downgrade() -> None:
+    op.drop_index("ix_legato_task_handouts_def_time", table_name="legato_task_handouts")
+    op.drop_table("legato_task_handouts")
+    op.drop_index("ix_legato_tasks_def_status", table_name="legato_tasks")
+
+
 def upgrade() -> None:
     _idempotency_upgrade()
+    _controls_upgrade()
 
 
 def downgrade() -> None:
+    _controls_downgrade()
     _idempotency_downgrade()
