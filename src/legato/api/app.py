@@ -20,7 +20,7 @@ from legato import __version__
 from legato.api.errors import RequestGuard, install_error_handlers
 from legato.api.openapi import install_openapi
 from legato.api.responses import OrjsonResponse
-from legato.api.routers import health, metadata, tasks, workflows
+from legato.api.routers import admin, health, metadata, tasks, workflows
 from legato.config import Settings
 from legato.runners.http import HttpTaskRunner
 from legato.runners.timers import TimerLoop
@@ -97,7 +97,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_payload_bytes)
-    for module in (metadata, workflows, tasks, health):
+    for module in (metadata, workflows, tasks, health, admin):
         app.include_router(module.router)
     for path, endpoint, methods in reversed(tasks.HOT_ROUTES):
         app.router.routes.insert(0, Route(path, endpoint, methods=methods))

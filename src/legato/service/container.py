@@ -5,6 +5,7 @@ from __future__ import annotations
 from legato.config import Settings
 from legato.engine.context import EngineContext
 from legato.expr.javascript import ScriptEngine
+from legato.service.admin import AdminService
 from legato.service.clock import Clock, SystemClock
 from legato.service.definitions import DefinitionService
 from legato.service.tasks import RecentPolls, TaskService
@@ -31,6 +32,7 @@ class Services:
         )
         self.workflows = WorkflowService(store, self.definitions, self.ctx, self.clock)
         self.tasks = TaskService(store, self.workflows, self.clock, self.polls)
+        self.admin = AdminService(store, self.workflows, self.clock, settings)
 
     async def open(self) -> None:
         await self.store.open()

@@ -153,6 +153,15 @@ class Store(Protocol):
         whether anything was claimed or not.
         """
 
+    async def requeue_missing(
+        self, now: int, *, task_type: str | None = None, workflow_id: str | None = None
+    ) -> int:
+        """Give every SCHEDULED task (of a type, or of a workflow) that has no queue entry one,
+        visible now; the number added. Repair for operators: commits never lose entries."""
+
+    async def list_queue(self, queue_name: str, start: int, count: int) -> list[Task]:
+        """The tasks waiting in one queue, in claim order."""
+
     async def wait_for_work(self, queue_name: str, timeout_s: float) -> None:
         """Return when something may have been enqueued on queue_name, or after timeout_s."""
 

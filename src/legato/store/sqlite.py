@@ -222,6 +222,20 @@ class SqliteStore:
             )
         )
 
+    async def requeue_missing(
+        self, now: int, *, task_type: str | None = None, workflow_id: str | None = None
+    ) -> int:
+        entries = await self._write(
+            functools.partial(
+                writes.requeue_missing, now=now, task_type=task_type, workflow_id=workflow_id
+            ),
+            self._wake,
+        )
+        return len(entries)
+
+    async def list_queue(self, queue_name: str, start: int, count: int) -> list[Task]:
+        return await self._read(reads.list_queue, queue_name, start, count)
+
     async def wait_for_work(self, queue_name: str, timeout_s: float) -> None:
         await self._wakeups.wait(queue_name, timeout_s)
 

@@ -138,3 +138,12 @@ def list_poll_data(conn: sqlite3.Connection, queue_name: str | None) -> list[dic
 
 def ping(conn: sqlite3.Connection) -> None:
     conn.execute("SELECT 1").fetchone()
+
+
+def list_queue(conn: sqlite3.Connection, queue_name: str, start: int, count: int) -> list[Task]:
+    rows = conn.execute(
+        "SELECT t.doc FROM legato_queue AS q JOIN legato_tasks AS t ON t.task_id = q.task_id"
+        " WHERE q.queue_name = ? ORDER BY q.visible_at, q.priority DESC LIMIT ? OFFSET ?",
+        (queue_name, count, start),
+    ).fetchall()
+    return [Task.from_doc(orjson.loads(doc)) for (doc,) in rows]

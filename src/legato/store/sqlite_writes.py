@@ -366,3 +366,41 @@ def _many(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> in
     if len(rows) == 1:
         return conn.execute(sql, rows[0]).rowcount
     return conn.executemany(sql, rows).rowcount
+
+
+_MISSING_BY_TYPE = """
+SELECT t.doc FROM legato_tasks AS t
+WHERE t.status = 'SCHEDULED' AND (t.task_type = ? OR t.task_def_name = ?)
+  AND NOT EXISTS (SELECT 1 FROM legato_queue AS q WHERE q.task_id = t.task_id)
+"""
+_MISSING_BY_WORKFLOW = """
+SELECT t.doc FROM legato_tasks AS t
+WHERE t.workflow_id = ? AND t.status = 'SCHEDULED'
+  AND NOT EXISTS (SELECT 1 FROM legato_queue AS q WHERE q.task_id = t.task_id)
+"""
+_ENQUEUE_ONE = """
+INSERT OR REPLACE INTO legato_queue (task_id, queue_name, workflow_id, priority, visible_at)
+VALUES (?, ?, ?, ?, ?)
+"""
+
+
+def requeue_missing(
+    conn: sqlite3.Connection, now: int, task_type: str | None, workflow_id: str | None
+) -> list[QueueEntry]:
+    if workflow_id is not None:
+        rows = conn.execute(_MISSING_BY_WORKFLOW, (workflow_id,)).fetchall()
+    else:
+        rows = conn.execute(_MISSING_BY_TYPE, (task_type, task_type)).fetchall()
+    entries = []
+    for (doc,) in rows:
+        task = Task.from_doc(orjson.loads(doc))
+        name = f"{task.domain}:{task.task_type}" if task.domain else task.task_type
+        entries.append(
+            QueueEntry(task.task_id, task.workflow_instance_id, name, now, task.workflow_priority)
+        )
+    _many(
+        conn,
+        _ENQUEUE_ONE,
+        [(e.task_id, e.queue_name, e.workflow_id, e.priority, e.visible_at) for e in entries],
+    )
+    return entries

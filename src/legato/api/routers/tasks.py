@@ -147,6 +147,26 @@ async def queue_all(request: Request) -> Response:
 
 
 @router.get(
+    "/queue/all/verbose",
+    summary="Entries waiting in every queue, in Conductor's verbose shape",
+    responses=json_response({"type": "object", "additionalProperties": True}),
+)
+async def queue_all_verbose(request: Request) -> Response:
+    sizes = await services_of(request).tasks.queue_sizes(None)
+    return responses.json({name: {"a": {"size": n, "uacked": 0}} for name, n in sizes.items()})
+
+
+@router.post(
+    "/queue/requeue/{taskType}",
+    summary="Put every SCHEDULED task of a type back in its queue; answers how many were missing",
+    responses={**text_response("Count"), **ERRORS},
+)
+async def requeue_pending(request: Request, taskType: str) -> Response:
+    added = await services_of(request).admin.requeue_pending(taskType)
+    return responses.text(str(added))
+
+
+@router.get(
     "/queue/polldata",
     summary="The last poll of each worker of a task type",
     responses=json_response(array_of("PollData")),
