@@ -29,7 +29,7 @@ ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 def _idempotency_upgrade() -> None:
     with op.batch_alter_table("legato_workflows") as batch:
         batch.add_column(sa.Column("idempotency_key", sa.Text(), nullable=True))
-    key = sa.column("idempotency_key")
+    key = sa.column("idempotency_key", sa.Text())
     op.create_index(
         "ix_legato_workflows_idempotency",
         "legato_workflows",
