@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import random
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -30,7 +31,7 @@ from legato.model import (
 from legato.service.cache import RunningWorkflows
 from legato.service.clock import Clock
 from legato.service.definitions import DefinitionService, snapshot_of
-from legato.store.base import Changeset, QueueEntry, Store, WorkflowWrite
+from legato.store.base import Changeset, EventMessage, QueueEntry, Store, WorkflowWrite
 
 MAX_ATTEMPTS = 20
 
@@ -77,6 +78,7 @@ class _Step:
         self.pending: dict[str, _Pending] = {}
         self.queue: dict[str, QueueEntry | None] = {}  # task id -> entry, or None: remove
         self.logs: list = []  # type: ignore[type-arg]
+        self.events: list[EventMessage] = []
         self.decisions: list[tuple[Workflow, Decision]] = []
 
     def add(self, wf: Workflow, decision: Decision) -> None:
@@ -92,6 +94,7 @@ class _Step:
         for tid in decision.dequeue:
             self.queue[tid] = None
         self.logs.extend(decision.logs)
+        self.events.extend(decision.events)
 
     def changeset(self) -> Changeset:
         cs = Changeset()
@@ -111,6 +114,7 @@ class _Step:
             else:
                 cs.enqueue.append(entry)
         cs.logs = self.logs
+        cs.events = self.events
         return cs
 
 
@@ -210,7 +214,9 @@ class WorkflowService:
                 try:
                     await self._commit(step)
                 except RevisionConflict:
-                    await asyncio.sleep(0)
+                    # Another node (or a claim) changed a workflow of this step: decide again
+                    # from fresh state, backing off a little so contenders spread out.
+                    await asyncio.sleep(random.uniform(0, 0.002) * attempt)
                     continue
                 return wf, decision
         raise ConflictError(f"Workflow {workflow_id} is changing too often; try again")
