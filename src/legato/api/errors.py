@@ -152,6 +152,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 # ------------------------------------------------------------------------------ middleware
+def drop_empty_params(query: bytes) -> bytes:
+    """`?start=&size=10` means `?size=10`: like Conductor (Spring's `defaultValue`), an empty
+    query parameter takes its default. Conductor's SDKs send unset arguments that way."""
+    return b"&".join(p for p in query.split(b"&") if p and not p.endswith(b"="))
+
+
 class RequestGuard:
     """Pure ASGI middleware: the request-size limit and the last-resort 500.
 
@@ -175,6 +181,9 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        query = scope.get("query_string", b"")
+        if query and (query.endswith(b"=") or b"=&" in query):
+            scope = {**scope, "query_string": drop_empty_params(query)}
         limit = self.max_body_bytes
         for name, value in scope.get("headers", ()):
             if name == b"content-length":

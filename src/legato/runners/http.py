@@ -100,7 +100,7 @@ async def call(
         )
     if not isinstance(method, str) or not method:
         return {}, "FAILED", "No HTTP method specified"
-    headers = {str(k): str(v) for k, v in (request.get("headers") or {}).items()}
+    headers = {str(k): _header(v) for k, v in (request.get("headers") or {}).items()}
     accept = request.get("accept") or "application/json"
     headers.setdefault("Accept", ", ".join(accept) if isinstance(accept, list) else str(accept))
     content_type = request.get("contentType") or "application/json"
@@ -139,6 +139,13 @@ async def call(
         return output, "COMPLETED", None
     reason = f"Failed to invoke HTTP task due to: {response.status_code} {response.reason_phrase}"
     return output, "FAILED", reason
+
+
+def _header(value: Any) -> str:
+    """A header value; a list (as Conductor's SDKs send them) is several values of one header."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def _ms(value: Any) -> int:

@@ -24,7 +24,13 @@ def schedule(
         if wt.sub_workflow_param is not None
         else {}
     )
+    # An inline definition is the child's own: its `${...}` belong to the child, not to us.
+    # Only a `${...}` string naming a definition is resolved here.
+    inline_def = params.pop("workflowDefinition", None)
     resolved = run.resolve(params)
+    resolved["workflowDefinition"] = (
+        run.resolve(inline_def) if isinstance(inline_def, str) else inline_def
+    )
     workflow_input = run.resolve_input(wt, "")
     inline = resolved.get("workflowDefinition")
     name = resolved.get("name")

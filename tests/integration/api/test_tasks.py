@@ -379,3 +379,8 @@ async def test_update_of_an_ended_task_changes_nothing(client: httpx.AsyncClient
     assert task_by_ref(after, "late_a")["outputData"] == {"first": True}
     assert task_by_ref(after, "late_a")["status"] == "COMPLETED"
     assert [t["taskId"] for t in after["tasks"]] == [t["taskId"] for t in before["tasks"]]
+
+
+async def test_empty_query_parameters_take_their_defaults(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/tasks/poll/batch/nobody_here?workerid=&count=&timeout=")
+    assert (r.status_code, r.json()) == (200, [])

@@ -228,3 +228,24 @@ def test_expressions_see_the_latest_attempt_and_iteration() -> None:
     h.complete("s__1", i=1)
     h.complete("s__2", i=2)
     assert h.task("after").input_data == {"last": 2}
+
+
+def test_inline_sub_workflow_expressions_belong_to_the_child() -> None:
+    inline = {
+        "name": "inline_child",
+        "tasks": [simple("ic")],
+        "outputParameters": {"r": "${ic.output.r}"},
+    }
+    d = definition(
+        [
+            {
+                "name": "sub",
+                "taskReferenceName": "sub",
+                "type": "SUB_WORKFLOW",
+                "subWorkflowParam": {"workflowDefinition": inline},
+            }
+        ]
+    )
+    h = Harness(d)
+    [start] = h.start().start_workflows
+    assert start.definition.output_parameters == {"r": "${ic.output.r}"}
