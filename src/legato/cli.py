@@ -538,6 +538,36 @@ def cmd_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Migrate the database to this Legato's schema (creating it in an empty database)."""
+    from legato.config import Settings
+    from legato.store import migrate
+
+    url = args.db or Settings().db
+    shown = _url_without_password(url)
+    before = None
+    try:
+        before = migrate.current_revision(url)
+        migrate.upgrade(url)
+        after = migrate.current_revision(url)
+    except Exception as exc:
+        raise CliError(f"cannot upgrade the database {shown}: {exc}".splitlines()[0]) from exc
+    if before == after:
+        print(f"{shown} is at schema revision {after} already")
+    else:
+        print(f"{shown}: schema revision {before or '(none)'} -> {after}")
+    return 0
+
+
+def _url_without_password(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+    return url
+
+
 # --- parser -------------------------------------------------------------------------------
 
 
@@ -597,6 +627,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     server.set_defaults(handler=cmd_server, client=False)
 
+    db = commands.add_parser("db", help="manage the database schema")
+    db_commands = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
+    upgrade = db_commands.add_parser(
+        "upgrade",
+        help="migrate the database to this Legato's schema",
+        description="Migrate the database to this Legato's schema (SQLite or PostgreSQL);"
+        " a server refuses to start on an older schema until this has run.",
+    )
+    upgrade.add_argument("--db", metavar="URL", help="database URL (LEGATO_DB)")
+    upgrade.set_defaults(handler=cmd_db_upgrade, client=False)
+
     defs = commands.add_parser("def", help="manage definitions")
     def_commands = defs.add_subparsers(dest="def_command", metavar="COMMAND", required=True)
     register = def_commands.add_parser(
@@ -639,6 +680,10 @@ def build_parser() -> argparse.ArgumentParser:
     terminate.add_argument("workflow_id", metavar="ID")
     terminate.add_argument("--reason", metavar="TEXT")
     terminate.set_defaults(handler=cmd_workflow_terminate, client=True)
+
+    from legato.worker.command import add_parser as add_worker_parser
+
+    add_worker_parser(commands)
     return parser
 
 

@@ -20,12 +20,26 @@ from legato import __version__
 from legato.api.errors import RequestGuard, install_error_handlers
 from legato.api.openapi import install_openapi
 from legato.api.responses import OrjsonResponse
-from legato.api.routers import admin, health, metadata, tasks, workflows
+from legato.api.routers import (
+    admin,
+    bulk,
+    compat,
+    events,
+    health,
+    metadata,
+    queue,
+    search,
+    signals,
+    tasks,
+    workflows,
+)
 from legato.config import Settings
+from legato.runners.events import EventRunner
 from legato.runners.http import HttpTaskRunner
 from legato.runners.timers import TimerLoop
 from legato.service.container import Services
 from legato.store import Store, store_for_url
+from legato.ui import install_ui
 
 log = logging.getLogger("legato.api")
 
@@ -39,15 +53,21 @@ class UnsupportedDatabaseError(ValueError):
 
 
 def build_store(settings: Settings) -> Store:
-    """The store a database URL names (only `sqlite:` so far)."""
+    """The store a database URL names: `sqlite:///path.db` or `postgresql://...`."""
     url = settings.db
     scheme = url.partition(":")[0].split("+", 1)[0].lower()
-    if scheme != "sqlite":
+    options: dict[str, Any]
+    if scheme == "sqlite":
+        options = {"synchronous": settings.sqlite_synchronous}
+    elif scheme in ("postgresql", "postgres"):
+        options = {}
+    else:
         raise UnsupportedDatabaseError(
             f"Unsupported database URL {url!r}: this Legato supports sqlite:///path.db"
+            " and postgresql://user@host/database"
         )
     try:
-        return store_for_url(url, synchronous=settings.sqlite_synchronous)
+        return store_for_url(url, **options)
     except ValueError as exc:
         raise UnsupportedDatabaseError(f"Invalid database URL {url!r}: {exc}") from exc
 
@@ -64,6 +84,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     background: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = [
         ("timers", TimerLoop(services, settings.timer_interval_ms).run),
         ("http-tasks", HttpTaskRunner(services, settings.system_task_workers).run),
+        ("events", EventRunner(services).run),
     ]
 
     @contextlib.asynccontextmanager
@@ -97,9 +118,15 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_payload_bytes)
-    for module in (metadata, workflows, tasks, health, admin):
+    # compat (SDK extras) first: `DELETE .../workflow/{name}/tags` is not a version.
+    app.include_router(compat.router)
+    # search first: `/api/workflow/search` must not be taken for a workflow id.
+    # bulk and signals before workflows and tasks: `/api/workflow/bulk/pause` must not be taken
+    # for a workflow id, nor `/api/tasks/{id}/COMPLETED/signal` for a task reference name.
+    for module in (metadata, search, bulk, workflows, signals, tasks, health, admin, events, queue):
         app.include_router(module.router)
     for path, endpoint, methods in reversed(tasks.HOT_ROUTES):
         app.router.routes.insert(0, Route(path, endpoint, methods=methods))
+    install_ui(app, services)  # the web UI at `/` (after the API: never shadows it)
     install_openapi(app)
     return app

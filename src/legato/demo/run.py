@@ -142,6 +142,7 @@ def print_tour(url: str, wf: dict[str, Any]) -> None:
     server = "" if url == cli.DEFAULT_SERVER else f" --server {url}"
     print()
     print("Look around:")
+    print(f"  web UI        {url}/executions/{workflow_id}")
     print(f"  this run      {url}/api/workflow/{workflow_id}")
     print(f"  its tasks     .venv/bin/legato workflow get {workflow_id} --tasks{server}")
     print(f"  API docs      {url}/docs")

@@ -12,10 +12,13 @@ import uuid
 from functools import lru_cache
 from typing import Any
 
-from legato.engine import retry, timeouts
+import orjson
+
+from legato.engine import operations, retry, timeouts
 from legato.engine.context import EngineContext
 from legato.engine.decision import Decision, ParentNotice, WorkflowStart
 from legato.engine.facts import (
+    OPERATOR_FACTS,
     ChildFinished,
     Fact,
     Reevaluate,
@@ -23,6 +26,7 @@ from legato.engine.facts import (
     TaskUpdate,
     Terminate,
     Tick,
+    UpdateVariables,
 )
 from legato.engine.graph import DefinitionGraph, graph_of
 from legato.engine.scope import build_scope
@@ -70,6 +74,8 @@ class Run:
         self._new_ids: set[str] = set()
         self._scope: dict[str, Any] | None = None
         self._terminate_output: dict[str, Any] | None = None
+        # Input given by an operator for a task about to be scheduled (a rerun's taskInput).
+        self.input_overrides: dict[str, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ facts
     def apply(self, fact: Fact) -> None:
@@ -83,7 +89,15 @@ class Run:
             self._apply_child(fact)
         elif isinstance(fact, Terminate):
             if self.wf.status != WorkflowStatus.TERMINATED:
-                self.finish(WorkflowStatus.TERMINATED, fact.reason, failure_workflow=False)
+                self.finish(
+                    WorkflowStatus.TERMINATED,
+                    fact.reason,
+                    failure_workflow=fact.trigger_failure_workflow,
+                )
+        elif isinstance(fact, UpdateVariables):
+            self._apply_variables(fact)
+        elif isinstance(fact, OPERATOR_FACTS):
+            operations.apply(self, fact)
         elif isinstance(fact, Tick | Reevaluate):
             pass
 
@@ -127,6 +141,25 @@ class Run:
         if fact.retry_after_seconds is not None:
             task.retry_after_seconds = fact.retry_after_seconds
         self.set_status(task, status)
+
+    def _apply_variables(self, fact: UpdateVariables) -> None:
+        merged = dict(self.wf.variables)
+        for key, value in fact.variables.items():
+            current = merged.get(key)
+            if fact.append_array and isinstance(current, list):
+                merged[key] = current + (value if isinstance(value, list) else [value])
+            else:
+                merged[key] = value
+        size = len(orjson.dumps(merged))
+        if size > self.ctx.max_variables_bytes:
+            self.decision.ignored = (
+                f"The variables payload size: {size} of workflow {self.wf.workflow_id} is "
+                f"greater than the permissible limit: {self.ctx.max_variables_bytes} bytes"
+            )
+            return
+        self.wf.variables = merged
+        self.invalidate_scope()
+        self.touch()
 
     def _apply_child(self, fact: ChildFinished) -> None:
         task = self.find_task(fact.task_id)
@@ -312,8 +345,12 @@ class Run:
         """Create the task(s) of `wt`. `dynamic`: `wt` is not in the definition (a dynamic
         fork branch, a resolved DYNAMIC task); its tasks carry it so they can be found again."""
         ref = wt.task_reference_name if iteration == 0 else f"{wt.task_reference_name}__{iteration}"
-        if retry_of is None and self._already_scheduled(ref):
-            return
+        if retry_of is None:
+            existing = operations.scheduled(self.wf, ref)
+            if existing is not None:
+                if existing.status == TaskStatus.SKIPPED:  # skipped by an operator
+                    operations.pass_over(self, existing)
+                return
         first_new = len(self.decision.new_tasks)
         self.handler_for(wt.type).schedule(self, wt, iteration, retry_of, delay_ms)
         carried = wt.to_json() if dynamic else retry_of.dynamic_task if retry_of else None
@@ -321,9 +358,6 @@ class Run:
             for task in self.decision.new_tasks[first_new:]:
                 if task.reference_task_name == ref:
                     task.dynamic_task = carried
-
-    def _already_scheduled(self, ref: str) -> bool:
-        return any(t.reference_task_name == ref and not t.retried for t in self.wf.tasks)
 
     def new_task(
         self,
@@ -341,7 +375,8 @@ class Run:
         ref = wt.task_reference_name if iteration == 0 else f"{wt.task_reference_name}__{iteration}"
         task_def = self.task_def_for(wt)
         if input_data is None:
-            input_data = self.resolve_input(wt, task_id)
+            override = self.input_overrides.pop(ref, None) if self.input_overrides else None
+            input_data = override if override is not None else self.resolve_input(wt, task_id)
         resolved_type = task_type or (wt.name if self.is_worker_type(wt.type) else wt.type)
         task = Task(
             task_id=task_id,

@@ -164,6 +164,9 @@ class Workflow:
     re_run_from_workflow_id: str | None = None
     created_by: str | None = None
     idempotency_key: str | None = None
+    # Earlier runs kept readable after a restart or rerun (the store's archived runs, rendered
+    # as Conductor's `history`); 0 when there are none.
+    archived_runs: int = 0
     # Storage bookkeeping: optimistic-concurrency revision and next timer.
     rev: int = 0
     next_wake_at: int | None = None

@@ -659,10 +659,17 @@ def _inline_workflow(c: _Check, data: dict[str, Any], path: str) -> None:
 
 
 def _event(c: _Check, task: WorkflowTask, path: str) -> None:
+    from legato.events.sinks import literal_sink_problem
+
     if _blank(task.sink):
         c.required(task, path, "sink")
-    elif _is_expression(task.sink):
+        return
+    assert task.sink is not None
+    if _is_expression(task.sink):
         c.templates(f"{path}.sink", task.sink)
+    problem = literal_sink_problem(task.sink)
+    if problem is not None:
+        c.add(f"{path}.sink", problem, task.sink)
 
 
 def _dynamic(c: _Check, task: WorkflowTask, path: str) -> None:

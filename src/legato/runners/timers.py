@@ -12,7 +12,10 @@ from legato.service.container import Services
 log = logging.getLogger("legato.timers")
 
 BATCH = 200
-LEASE_MS = 30_000
+# A claimed workflow's timer moves this far ahead: if its node dies (or its database write
+# fails) before the tick commits, any live node's loop takes it over after this long (plus one
+# interval). A tick that outlives its lease may run twice; revision checks make that harmless.
+LEASE_MS = 10_000
 
 
 class TimerLoop:

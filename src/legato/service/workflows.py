@@ -19,8 +19,14 @@ from dataclasses import dataclass, field
 from legato.engine.context import EngineContext
 from legato.engine.decider import decide, definition_has_scripts, workflow_task_of
 from legato.engine.decision import Decision, WorkflowStart
-from legato.engine.facts import ChildFinished, Fact, Start, Terminate
-from legato.errors import ConflictError, NotFoundError, RevisionConflict, ValidationError
+from legato.engine.facts import ChildFinished, ChildRevived, Fact, Start, Terminate
+from legato.errors import (
+    ConflictError,
+    LegatoError,
+    NotFoundError,
+    RevisionConflict,
+    ValidationError,
+)
 from legato.model import (
     StartWorkflowRequest,
     Task,
@@ -31,7 +37,14 @@ from legato.model import (
 from legato.service.cache import RunningWorkflows
 from legato.service.clock import Clock
 from legato.service.definitions import DefinitionService, snapshot_of
-from legato.store.base import Changeset, EventMessage, QueueEntry, Store, WorkflowWrite
+from legato.store.base import (
+    ArchivedRun,
+    Changeset,
+    EventMessage,
+    QueueEntry,
+    Store,
+    WorkflowWrite,
+)
 
 MAX_ATTEMPTS = 20
 
@@ -69,6 +82,10 @@ class _Pending:
     expected_rev: int | None
     new_tasks: dict[str, Task] = field(default_factory=dict)
     updated_tasks: dict[str, Task] = field(default_factory=dict)
+    # Operator changes (engine/operations.py): tasks dropped, runs archived, a new definition.
+    removed_task_ids: list[str] = field(default_factory=list)
+    archived_runs: list[ArchivedRun] = field(default_factory=list)
+    definition_changed: bool = False
 
 
 class _Step:
@@ -95,6 +112,13 @@ class _Step:
             self.queue[tid] = None
         self.logs.extend(decision.logs)
         self.events.extend(decision.events)
+        for tid in decision.removed_tasks:
+            p.new_tasks.pop(tid, None)
+            p.updated_tasks.pop(tid, None)
+            self.queue.pop(tid, None)  # the store drops a removed task's queue entry itself
+            p.removed_task_ids.append(tid)
+        p.archived_runs.extend(decision.archived_runs)
+        p.definition_changed = p.definition_changed or decision.definition_changed
 
     def changeset(self) -> Changeset:
         cs = Changeset()
@@ -104,8 +128,10 @@ class _Step:
                 expected_rev=p.expected_rev,
                 new_tasks=list(p.new_tasks.values()),
                 updated_tasks=list(p.updated_tasks.values()),
+                removed_task_ids=p.removed_task_ids,
+                archived_runs=p.archived_runs,
             )
-            if p.expected_rev is None:
+            if p.expected_rev is None or p.definition_changed:
                 write.definition_hash, write.definition_json = snapshot_of(p.workflow.definition)
             cs.workflows.append(write)
         for tid, entry in self.queue.items():
@@ -136,10 +162,18 @@ class WorkflowService:
         self.listeners: list[Callable[[list[Workflow]], None]] = []
 
     # ------------------------------------------------------------------ use cases
-    async def start(self, request: StartWorkflowRequest) -> str:
+    async def start(
+        self,
+        request: StartWorkflowRequest,
+        *,
+        workflow_id: str | None = None,
+        event: str | None = None,
+    ) -> str:
+        """Start a workflow; `workflow_id` chooses its id (a deterministic one makes a repeated
+        start fail with ConflictError), `event` names the event that started it."""
         definition = request.workflow_def
         if definition is None:
-            definition = self.definitions.workflow_def(request.name, request.version)
+            definition = await self.definitions.find_workflow_def(request.name, request.version)
             if definition is None:
                 suffix = f" and version: {request.version}" if request.version else ""
                 raise NotFoundError(f"No such workflow found by name: {request.name}{suffix}")
@@ -148,7 +182,7 @@ class WorkflowService:
         now = self.clock.now_ms()
         wf = self._new_workflow(
             WorkflowStart(
-                workflow_id=str(uuid.uuid4()),
+                workflow_id=workflow_id or str(uuid.uuid4()),
                 definition=definition,
                 input=request.input,
                 correlation_id=request.correlation_id,
@@ -159,6 +193,7 @@ class WorkflowService:
         )
         wf.created_by = request.created_by
         wf.idempotency_key = request.idempotency_key
+        wf.event = event
         step = _Step()
         step.pending[wf.workflow_id] = _Pending(wf, None)
         await self._decide_into(step, wf, Start(), now)
@@ -192,16 +227,27 @@ class WorkflowService:
         async with self.locks.hold(workflow_id):
             for attempt in range(MAX_ATTEMPTS):
                 wf = self.running.take(workflow_id) if attempt == 0 else None
+                # A cached copy may be behind changes other nodes made (their claims, their
+                # facts): a commit would find out (revision check), but an outcome that commits
+                # nothing (an error, nothing to do) is only trusted on state loaded afresh.
+                cached = wf is not None
                 if wf is None:
                     wf = await self.store.load_workflow(workflow_id)
                 if wf is None:
                     raise NotFoundError(f"No such workflow found by id: {workflow_id}")
                 try:
                     chosen = fact(wf) if callable(fact) else fact
+                except LegatoError:
+                    if cached:
+                        continue
+                    self.running.put(wf)
+                    raise
                 except BaseException:
                     self.running.put(wf)
                     raise
                 if chosen is None:
+                    if cached:
+                        continue
                     self.running.put(wf)
                     return wf, Decision(ignored="nothing to do")
                 now = self.clock.now_ms()
@@ -209,6 +255,8 @@ class WorkflowService:
                 step.pending[wf.workflow_id] = _Pending(wf, wf.rev)
                 decision = await self._decide_into(step, wf, chosen, now)
                 if len(step.decisions) == 1 and decision.empty and not decision.workflow_changed:
+                    if cached:
+                        continue
                     self.running.put(wf)
                     return wf, decision
                 try:
@@ -243,6 +291,23 @@ class WorkflowService:
             running = await self._load_into(step, child_id)
             if running is not None and not running.status.terminal:
                 await self._decide_into(step, running, Terminate(reason), now)
+        revival = decision.revive_parent
+        if revival is not None:
+            parent = await self._load_into(step, revival.parent_workflow_id)
+            if parent is not None:
+                await self._decide_into(
+                    step,
+                    parent,
+                    ChildRevived(
+                        task_id=revival.parent_task_id,
+                        child_id=revival.child_id,
+                        operation=revival.operation,
+                        workflow_input=revival.workflow_input,
+                        correlation_id=revival.correlation_id,
+                        overrides_for=revival.overrides_for,
+                    ),
+                    now,
+                )
         notice = decision.parent_notice
         if notice is not None:
             parent = await self._load_into(step, notice.parent_workflow_id)

@@ -65,4 +65,11 @@ def current_revision(url: str) -> str | None:
 
 
 def _engine(url: str) -> sa.Engine:
-    return sa.create_engine(url, poolclass=sa.pool.NullPool)
+    return sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """A database URL as SQLAlchemy takes it (`postgres://` is libpq's alias of `postgresql://`)."""
+    if url.startswith("postgres://"):
+        return "postgresql://" + url.removeprefix("postgres://")
+    return url

@@ -23,17 +23,24 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from legato.errors import StorageError
-from legato.model import Task, TaskDef, Workflow, WorkflowDef
+from legato.model import Task, TaskDef, Workflow, WorkflowDef, WorkflowStatus
+from legato.search.request import SearchPage, SearchRequest
 from legato.store import sqlite_reads as reads
+from legato.store import sqlite_search
 from legato.store import sqlite_writes as writes
 from legato.store.base import Changeset, ClaimedTask, ClaimLimits, QueueEntry, TaskLog
 from legato.store.snapshots import DefinitionCache
+from legato.store.sqlite_analytics import SqliteAnalytics
+from legato.store.sqlite_events import SqliteEvents, published
 from legato.store.sqlite_writer import GroupCommitWriter
 from legato.store.wakeups import QueueWakeups
 
 T = TypeVar("T")
 
 SWITCH_INTERVAL_S = 0.0002
+# Full-text documents behind their rows are brought in step this often, this many per write job.
+TEXT_CATCH_UP_INTERVAL_S = 0.1
+TEXT_CATCH_UP_BATCH = 256
 _SYNCHRONOUS = ("NORMAL", "FULL")
 
 
@@ -48,7 +55,7 @@ def database_path(url: str) -> str:
     return path
 
 
-class SqliteStore:
+class SqliteStore(SqliteEvents, SqliteAnalytics):
     """The Store protocol on one SQLite file.
 
     Bound to the event loop it is opened in. Writes from other processes on the same file are
@@ -81,6 +88,7 @@ class SqliteStore:
         self._reader_conns: list[sqlite3.Connection] = []
         self._reader_lock = threading.Lock()
         self._closed = False
+        self._text_timer: asyncio.TimerHandle | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
     async def open(self) -> None:
@@ -100,11 +108,14 @@ class SqliteStore:
         self._readers = ThreadPoolExecutor(
             max_workers=self._reader_count, thread_name_prefix="legato-sqlite-reader"
         )
+        self._schedule_text_catch_up(TEXT_CATCH_UP_INTERVAL_S)
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self._text_timer is not None:
+            self._text_timer.cancel()
         if self._writer is not None:
             await self._writer.stop()
         if self._readers is not None:
@@ -131,6 +142,9 @@ class SqliteStore:
         if self._writer is None or not self._writer.alive:
             raise StorageError("the SQLite writer is not running")
         await self._read(reads.ping)
+
+    def watch_definitions(self, callback: Callable[[str], None]) -> None:
+        """One node per database file: no other node changes definitions behind our back."""
 
     @property
     def writer_stats(self) -> tuple[int, int]:
@@ -180,7 +194,13 @@ class SqliteStore:
         return await self._read(reads.load_task, task_id)
 
     async def commit(self, changes: Changeset) -> None:
-        if not (changes.workflows or changes.enqueue or changes.dequeue or changes.logs):
+        if not (
+            changes.workflows
+            or changes.enqueue
+            or changes.dequeue
+            or changes.logs
+            or changes.events
+        ):
             return
 
         def committed(revs: list[int]) -> None:
@@ -191,6 +211,7 @@ class SqliteStore:
                     self._snapshots.put(write.definition_hash, write.workflow.definition)
             if changes.enqueue:
                 self._wake(changes.enqueue)
+            published(self._wakeups, changes.events)
 
         await self._write(
             functools.partial(writes.commit_changes, changes=changes, snapshots=self._snapshots),
@@ -199,6 +220,28 @@ class SqliteStore:
 
     async def remove_workflow(self, workflow_id: str) -> bool:
         return await self._write(functools.partial(writes.remove_workflow, workflow_id=workflow_id))
+
+    async def list_archived_runs(self, workflow_id: str) -> list[dict[str, Any]]:
+        return await self._read(reads.list_archived_runs, workflow_id)
+
+    async def find_workflows_by_idempotency_key(
+        self, name: str, key: str
+    ) -> list[tuple[str, WorkflowStatus]]:
+        return await self._read(reads.find_workflows_by_idempotency_key, name, key)
+
+    async def find_workflows_by_correlation_id(
+        self, correlation_ids: list[str], names: list[str] | None, include_closed: bool
+    ) -> list[tuple[str, str]]:
+        return await self._read(
+            reads.find_workflows_by_correlation_id, correlation_ids, names, include_closed
+        )
+
+    async def list_running_workflow_ids(
+        self, name: str, version: int | None, created_from: int | None, created_to: int | None
+    ) -> list[str]:
+        return await self._read(
+            reads.list_running_workflow_ids, name, version, created_from, created_to
+        )
 
     # --- queues and timers -----------------------------------------------------------------
     async def claim_tasks(
@@ -266,6 +309,40 @@ class SqliteStore:
 
     async def list_poll_data(self, queue_name: str | None = None) -> list[dict[str, Any]]:
         return await self._read(reads.list_poll_data, queue_name)
+
+    # --- search ----------------------------------------------------------------------------
+    async def search_workflows(self, request: SearchRequest) -> SearchPage[Workflow]:
+        await self._catch_up_text()
+        return await self._read(sqlite_search.search_workflows, request, self._snapshots)
+
+    async def search_tasks(self, request: SearchRequest) -> SearchPage[Task]:
+        await self._catch_up_text()
+        return await self._read(sqlite_search.search_tasks, request)
+
+    async def _catch_up_text(self) -> None:
+        """Bring every full-text document that is behind its row in step: a search then sees
+        every commit made before it (see sqlite_search)."""
+        job = functools.partial(sqlite_search.catch_up, limit=TEXT_CATCH_UP_BATCH)
+        while await self._write(job) >= TEXT_CATCH_UP_BATCH:
+            pass
+
+    def _schedule_text_catch_up(self, delay_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._text_timer = loop.call_later(delay_s, self._text_catch_up_tick)
+
+    def _text_catch_up_tick(self) -> None:
+        """Every TEXT_CATCH_UP_INTERVAL_S, in batches: documents never fall far behind."""
+        if self._closed or self._writer is None or not self._writer.alive:
+            return
+        future = self._write(functools.partial(sqlite_search.catch_up, limit=TEXT_CATCH_UP_BATCH))
+
+        def done(f: asyncio.Future[int]) -> None:
+            if self._closed:
+                return
+            full = not f.cancelled() and f.exception() is None and f.result() >= TEXT_CATCH_UP_BATCH
+            self._schedule_text_catch_up(0 if full else TEXT_CATCH_UP_INTERVAL_S)
+
+        future.add_done_callback(done)
 
     # --- plumbing --------------------------------------------------------------------------
     def _write(

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from legato.errors import StorageError
-from legato.model import Task, TaskDef, Workflow, WorkflowDef
+from legato.model import Task, TaskDef, Workflow, WorkflowDef, WorkflowStatus
 from legato.store.base import TaskLog
 from legato.store.snapshots import DefinitionCache
 
@@ -52,6 +52,73 @@ def _load_snapshot(conn: sqlite3.Connection, def_hash: str, workflow_id: str) ->
     if row is None:
         raise StorageError(f"Definition snapshot {def_hash} of workflow {workflow_id} is missing")
     return WorkflowDef.model_validate_json(row[0])
+
+
+def list_archived_runs(conn: sqlite3.Connection, workflow_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT doc FROM legato_workflow_history WHERE workflow_id = ? ORDER BY run",
+        (workflow_id,),
+    ).fetchall()
+    return [orjson.loads(doc) for (doc,) in rows]
+
+
+def find_workflows_by_idempotency_key(
+    conn: sqlite3.Connection, name: str, key: str
+) -> list[tuple[str, WorkflowStatus]]:
+    rows = conn.execute(
+        "SELECT workflow_id, status FROM legato_workflows"
+        " WHERE name = ? AND idempotency_key = ? ORDER BY create_time, workflow_id",
+        (name, key),
+    ).fetchall()
+    return [(workflow_id, WorkflowStatus(status)) for workflow_id, status in rows]
+
+
+_OPEN = (WorkflowStatus.RUNNING.value, WorkflowStatus.PAUSED.value)
+
+
+def find_workflows_by_correlation_id(
+    conn: sqlite3.Connection,
+    correlation_ids: list[str],
+    names: list[str] | None,
+    include_closed: bool,
+) -> list[tuple[str, str]]:
+    if not correlation_ids or names == []:
+        return []
+    sql = (
+        "SELECT workflow_id, correlation_id FROM legato_workflows"
+        f" WHERE correlation_id IN ({', '.join('?' * len(correlation_ids))})"
+    )
+    params: list[Any] = list(correlation_ids)
+    if names is not None:
+        sql += f" AND name IN ({', '.join('?' * len(names))})"
+        params += names
+    if not include_closed:
+        sql += " AND status IN (?, ?)"
+        params += _OPEN
+    rows = conn.execute(sql + " ORDER BY create_time, workflow_id", params).fetchall()
+    return [(workflow_id, correlation_id) for workflow_id, correlation_id in rows]
+
+
+def list_running_workflow_ids(
+    conn: sqlite3.Connection,
+    name: str,
+    version: int | None,
+    created_from: int | None,
+    created_to: int | None,
+) -> list[str]:
+    sql = "SELECT workflow_id FROM legato_workflows WHERE status IN (?, ?) AND name = ?"
+    params: list[Any] = [*_OPEN, name]
+    if version is not None:
+        sql += " AND version = ?"
+        params.append(version)
+    if created_from is not None:
+        sql += " AND create_time >= ?"
+        params.append(created_from)
+    if created_to is not None:
+        sql += " AND create_time <= ?"
+        params.append(created_to)
+    rows = conn.execute(sql + " ORDER BY create_time, workflow_id", params).fetchall()
+    return [workflow_id for (workflow_id,) in rows]
 
 
 def load_task(conn: sqlite3.Connection, task_id: str) -> Task | None:

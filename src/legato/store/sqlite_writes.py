@@ -14,41 +14,53 @@ import orjson
 
 from legato.errors import ConflictError, RevisionConflict
 from legato.model import Task, TaskDef, TaskStatus, Workflow, WorkflowDef
+from legato.store import sqlite_search as search
 from legato.store.base import Changeset, ClaimedTask, ClaimLimits, QueueEntry, WorkflowWrite
 from legato.store.snapshots import DefinitionCache
+from legato.store.sqlite_events import publish_messages
 
 _Def = TypeVar("_Def", TaskDef, WorkflowDef)
 
 # --- executions -----------------------------------------------------------------------------
 # Workflow and task rows share one parameter order between INSERT and UPDATE (key last).
+# The search columns (reason ... text_due) come from sqlite_search (which brings the full-text
+# documents in step with `text_due` later, in batches).
 _INSERT_WORKFLOW = """
 INSERT INTO legato_workflows (
     name, version, status, correlation_id, parent_workflow_id, priority,
     create_time, update_time, end_time, next_wake_at, def_hash, doc, idempotency_key,
-    workflow_id, rev)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+    reason, event, failed_ref_names, classifier, text_due, workflow_id, rev)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 """
 _UPDATE_WORKFLOW = """
 UPDATE legato_workflows
 SET name = ?, version = ?, status = ?, correlation_id = ?, parent_workflow_id = ?, priority = ?,
     create_time = ?, update_time = ?, end_time = ?, next_wake_at = ?,
-    def_hash = COALESCE(NULLIF(?, ''), def_hash), doc = ?, idempotency_key = ?, rev = rev + 1
+    def_hash = COALESCE(NULLIF(?, ''), def_hash), doc = ?, idempotency_key = ?,
+    reason = ?, event = ?, failed_ref_names = ?, classifier = ?, text_due = ?, rev = rev + 1
 WHERE workflow_id = ? AND rev = ?
 """
 _INSERT_SNAPSHOT = "INSERT OR IGNORE INTO legato_definition_snapshots (hash, doc) VALUES (?, ?)"
 
 _INSERT_TASK = """
 INSERT INTO legato_tasks (
-    workflow_id, seq, ref_name, task_def_name, task_type, status, doc, task_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    workflow_id, seq, ref_name, task_def_name, task_type, status, doc,
+    workflow_type, correlation_id, scheduled_time, start_time, end_time, update_time, reason,
+    text_due, task_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _UPDATE_TASK = """
 UPDATE legato_tasks
-SET workflow_id = ?, seq = ?, ref_name = ?, task_def_name = ?, task_type = ?, status = ?, doc = ?
+SET workflow_id = ?, seq = ?, ref_name = ?, task_def_name = ?, task_type = ?, status = ?, doc = ?,
+    workflow_type = ?, correlation_id = ?, scheduled_time = ?, start_time = ?, end_time = ?,
+    update_time = ?, reason = ?, text_due = ?
 WHERE task_id = ?
 """
 _DELETE_TASK = "DELETE FROM legato_tasks WHERE task_id = ?"
 _DELETE_TASK_LOGS = "DELETE FROM legato_task_logs WHERE task_id = ?"
+_INSERT_ARCHIVED_RUN = (
+    "INSERT INTO legato_workflow_history (workflow_id, run, archived_time, doc) VALUES (?, ?, ?, ?)"
+)
 
 _ENQUEUE = """
 INSERT INTO legato_queue (task_id, queue_name, workflow_id, priority, visible_at)
@@ -72,6 +84,8 @@ def commit_changes(
         _many(conn, _ENQUEUE, [_queue_row(e) for e in changes.enqueue])
     if changes.logs:
         _many(conn, _INSERT_LOG, [(g.task_id, g.log, g.created_time) for g in changes.logs])
+    if changes.events:
+        publish_messages(conn, changes.events)
     return revs
 
 
@@ -82,7 +96,7 @@ def _write_workflow(
     if write.definition_hash and write.definition_hash not in snapshots:
         body = write.definition_json or orjson.dumps(wf.definition.to_json())
         conn.execute(_INSERT_SNAPSHOT, (write.definition_hash, body))
-    row = _workflow_row(wf, write.definition_hash)
+    row = _workflow_row(wf, write.definition_hash, search.workflow_columns_of(wf))
     if write.expected_rev is None:
         if not write.definition_hash:
             raise ValueError(f"inserting workflow {wf.workflow_id} needs a definition_hash")
@@ -100,22 +114,34 @@ def _write_workflow(
         rev = write.expected_rev + 1
     if write.new_tasks:
         try:
-            _many(conn, _INSERT_TASK, [_task_row(t) for t in write.new_tasks])
+            rows = [_task_row(t, search.task_columns_of(t)) for t in write.new_tasks]
+            _many(conn, _INSERT_TASK, rows)
         except sqlite3.IntegrityError as exc:
             raise ConflictError(f"A task of workflow {wf.workflow_id} already exists") from exc
     if write.updated_tasks:
-        updated = _many(conn, _UPDATE_TASK, [_task_row(t) for t in write.updated_tasks])
+        rows = [_task_row(t, search.task_columns_of(t)) for t in write.updated_tasks]
+        updated = _many(conn, _UPDATE_TASK, rows)
         if updated != len(write.updated_tasks):
             raise ConflictError(f"An updated task of workflow {wf.workflow_id} does not exist")
     if write.removed_task_ids:
         keys = [(task_id,) for task_id in write.removed_task_ids]
         _many(conn, _DEQUEUE, keys)
         _many(conn, _DELETE_TASK_LOGS, keys)
+        search.remove_task_text(conn, write.removed_task_ids)
         _many(conn, _DELETE_TASK, keys)
+    if write.archived_runs:
+        _many(
+            conn,
+            _INSERT_ARCHIVED_RUN,
+            [
+                (wf.workflow_id, r.run, r.archived_time, orjson.dumps(r.doc))
+                for r in write.archived_runs
+            ],
+        )
     return rev
 
 
-def _workflow_row(wf: Workflow, def_hash: str) -> tuple[Any, ...]:
+def _workflow_row(wf: Workflow, def_hash: str, search_columns: tuple[Any, ...]) -> tuple[Any, ...]:
     return (
         wf.workflow_name,
         wf.workflow_version,
@@ -130,11 +156,12 @@ def _workflow_row(wf: Workflow, def_hash: str) -> tuple[Any, ...]:
         def_hash,
         orjson.dumps(wf.to_doc()),
         wf.idempotency_key,
+        *search_columns,
         wf.workflow_id,
     )
 
 
-def _task_row(t: Task) -> tuple[Any, ...]:
+def _task_row(t: Task, search_columns: tuple[Any, ...]) -> tuple[Any, ...]:
     return (
         t.workflow_instance_id,
         t.seq,
@@ -143,6 +170,7 @@ def _task_row(t: Task) -> tuple[Any, ...]:
         t.task_type,
         t.status,
         orjson.dumps(t.to_doc()),
+        *search_columns,
         t.task_id,
     )
 
@@ -152,10 +180,12 @@ def _queue_row(e: QueueEntry) -> tuple[Any, ...]:
 
 
 def remove_workflow(conn: sqlite3.Connection, workflow_id: str) -> bool:
+    search.remove_workflow_text(conn, workflow_id)
     tasks_of = "(SELECT task_id FROM legato_tasks WHERE workflow_id = ?)"
     conn.execute(f"DELETE FROM legato_queue WHERE task_id IN {tasks_of}", (workflow_id,))
     conn.execute(f"DELETE FROM legato_task_logs WHERE task_id IN {tasks_of}", (workflow_id,))
     conn.execute("DELETE FROM legato_tasks WHERE workflow_id = ?", (workflow_id,))
+    conn.execute("DELETE FROM legato_workflow_history WHERE workflow_id = ?", (workflow_id,))
     cur = conn.execute("DELETE FROM legato_workflows WHERE workflow_id = ?", (workflow_id,))
     return cur.rowcount > 0
 
@@ -169,7 +199,9 @@ WHERE q.queue_name = ? AND q.visible_at <= ?
 ORDER BY q.visible_at, q.priority DESC
 LIMIT ?
 """
-_CLAIM_TASK = "UPDATE legato_tasks SET status = ?, doc = ? WHERE task_id = ?"
+_CLAIM_TASK = (
+    "UPDATE legato_tasks SET status = ?, doc = ?, start_time = ?, update_time = ? WHERE task_id = ?"
+)
 _BUMP_WORKFLOW = "UPDATE legato_workflows SET rev = rev + 1 WHERE workflow_id = ? RETURNING rev"
 _BUMP_WORKFLOW_AND_WAKE = """
 UPDATE legato_workflows
@@ -216,7 +248,15 @@ def claim_tasks(
             task.worker_id = worker_id
             task.callback_after_seconds = 0
             claimed.append(task)
-            updates.append((task.status, orjson.dumps(task.to_doc()), task.task_id))
+            updates.append(
+                (
+                    task.status,
+                    orjson.dumps(task.to_doc()),
+                    task.start_time,
+                    task.update_time,
+                    task.task_id,
+                )
+            )
         if updates:
             _many(conn, _CLAIM_TASK, updates)
         if len(rows) < count:  # the queue has no more visible entries

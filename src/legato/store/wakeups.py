@@ -67,6 +67,12 @@ class QueueWakeups:
             (bucket * _BUCKET_MS - now_ms) / 1000, self._fire, queue_name, bucket
         )
 
+    def notify_all(self) -> None:
+        """Wake every waiter on every queue (after notifications may have been missed)."""
+        for queue_name, signal in list(self._signals.items()):
+            if signal.waiters:
+                self.notify(queue_name, len(signal.waiters))
+
     async def wait(self, queue_name: str, timeout_s: float) -> None:
         """Return when notified, or after `timeout_s`."""
         signal = self._signal(queue_name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from legato.tasks import (
     do_while,
     dynamic,
+    event,
     fork_join,
     http,
     scripts,
@@ -39,6 +40,7 @@ SYSTEM_HANDLERS: dict[str, Handler] = {
     "HUMAN": simple_sync.HUMAN,
     "NOOP": simple_sync.NOOP,
     "HTTP": http.HANDLER,
+    "EVENT": event.HANDLER,
 }
 
 WORKER_TYPES = frozenset({"SIMPLE", "USER_DEFINED"})
@@ -46,7 +48,6 @@ WORKER_TYPES = frozenset({"SIMPLE", "USER_DEFINED"})
 # Conductor types this build does not run yet: registration rejects definitions using them.
 UNSUPPORTED_TYPES = frozenset(
     {
-        "EVENT",
         "KAFKA_PUBLISH",
     }
 )

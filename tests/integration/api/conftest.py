@@ -17,10 +17,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+import pg_testdb
 from legato.api.app import create_app
 from legato.config import Settings
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
 
 # Fast timers so WAIT and retries resolve within a test.
 DEFAULTS: dict[str, Any] = {"timer_interval_ms": 20}
@@ -31,6 +32,8 @@ ClientFactory = Callable[..., contextlib.AbstractAsyncContextManager[httpx.Async
 def _fresh_url(backend: str, directory: Path, name: str) -> str:
     if backend == "sqlite":
         return f"sqlite:///{directory / name}.db"
+    if backend == "postgresql":
+        return pg_testdb.fresh_database(migrated=True)
     raise NotImplementedError(backend)  # pragma: no cover
 
 

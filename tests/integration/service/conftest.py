@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
+import pg_testdb
 from legato.config import Settings
 from legato.model import StartWorkflowRequest, Task, TaskDef, TaskResult, WorkflowDef
 from legato.runners.timers import TimerLoop
 from legato.service import FakeClock, Services
-from legato.store.sqlite import SqliteStore
+from legato.store import store_for_url
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
 
 
 class Node:
@@ -63,6 +64,8 @@ class Node:
 
 
 def _url(backend: str, directory: Path) -> str:
+    if backend == "postgresql":
+        return pg_testdb.fresh_database(migrated=True)
     assert backend == "sqlite"
     return f"sqlite:///{directory / 'service.db'}"
 
@@ -77,7 +80,7 @@ async def make_node(
 
     async def factory() -> Node:
         settings = Settings(db=url, script_time_limit_s=0.5)
-        services = Services(SqliteStore(url), settings, clock)
+        services = Services(store_for_url(url), settings, clock)
         await services.open()
         opened.append(services)
         return Node(services, clock)

@@ -12,14 +12,17 @@ from typing import Any
 
 import pytest
 
+import pg_testdb
 from legato.store import Store, store_for_url
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
 
 
 def _fresh_url(backend: str, directory: Path, name: str) -> str:
     if backend == "sqlite":
         return f"sqlite:///{directory / name}.db"
+    if backend == "postgresql":
+        return pg_testdb.fresh_database(migrated=False)
     raise NotImplementedError(backend)  # pragma: no cover
 
 

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 
 from legato.errors import StorageError
 from legato.store import Store, migrate
-from legato.store.schema import metadata
+from legato.store.schema import include_name, is_search_table, metadata
 
 
 def _reflect(url: str) -> dict[str, Any]:
@@ -66,13 +66,16 @@ async def test_migrations_build_the_canonical_schema(
         canonical.dispose()
 
     migrated = _reflect(database_url)
-    assert set(migrated) == set(metadata.tables)
+    # The FTS5 search tables are not in `metadata` (SQLAlchemy cannot declare virtual tables);
+    # `create_all` makes them through a DDL event, so the comparison below still covers them.
+    assert {t for t in migrated if not is_search_table(t)} == set(metadata.tables)
     assert migrated == _reflect(other_database_url)
 
     engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
-            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+            context = MigrationContext.configure(conn, opts={"include_name": include_name})
+            assert compare_metadata(context, metadata) == []
     finally:
         engine.dispose()
 

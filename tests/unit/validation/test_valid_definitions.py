@@ -70,7 +70,11 @@ VALID: dict[str, list[dict[str, Any]]] = {
     "START_WORKFLOW": [
         task("start", "START_WORKFLOW", inputParameters={"startWorkflow": {"name": "other"}})
     ],
-    "EVENT": [task("ev", "EVENT", sink="conductor"), task("ev2", "EVENT", sink="sqs:q")],
+    "EVENT": [
+        task("ev", "EVENT", sink="conductor"),
+        task("ev2", "EVENT", sink="conductor:q"),
+        task("ev3", "EVENT", sink="conductor:${workflow.input.queue}"),
+    ],
     "WAIT": [
         task("wait_forever", "WAIT"),
         task("wait_d", "WAIT", inputParameters={"duration": "1d 2h 30m"}),

@@ -375,9 +375,21 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("EVENT without sink", workflow(task("e", "EVENT")), "tasks[0].sink", "sink field is required"),
     (
         "EVENT sink expression with an unknown reference",
-        workflow(task("e", "EVENT", sink="sqs:${nowhere.output.queue}")),
+        workflow(task("e", "EVENT", sink="conductor:${nowhere.output.queue}")),
         "tasks[0].sink",
         "unknown reference 'nowhere'",
+    ),
+    (
+        "EVENT sink on an external event bus",
+        workflow(task("e", "EVENT", sink="sqs:orders")),
+        "tasks[0].sink",
+        "sink 'sqs:orders' publishes to the sqs event bus",
+    ),
+    (
+        "EVENT sink with an expression on an external event bus",
+        workflow(task("e", "EVENT", sink="kafka:${workflow.input.topic}")),
+        "tasks[0].sink",
+        "kafka event bus",
     ),
     (
         "DYNAMIC without dynamicTaskNameParam",

@@ -1,0 +1,1 @@
+"""An order workflow with Legato's Python SDK: workers, the definition, a script, tests."""

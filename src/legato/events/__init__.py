@@ -1,0 +1,1 @@
+"""Event handlers and the built-in `conductor` event queue (Conductor's events, section 7)."""

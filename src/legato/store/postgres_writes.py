@@ -1,0 +1,617 @@
+"""PostgresStore's write transactions: functions of a pooled (autocommit) connection.
+
+Round trips. A commit is one pipeline: BEGIN and every statement of the Changeset go out
+together and come back in one round trip; the revision checks are read from the results; COMMIT
+is the second round trip (ROLLBACK instead on a conflict). A claim is one statement, so one
+round trip in autocommit mode. NOTIFY is sent inside the committing transaction, so other nodes
+hear of new queue entries exactly when they become visible.
+
+Lock order, the same everywhere, so that writers never deadlock one another: queue rows (by
+task id), then workflow rows (by workflow id), then task rows. A commit first locks (or deletes)
+the queue rows of every task it touches; a claim takes queue rows with SKIP LOCKED, so it never
+waits for a commit's, and it locks workflow rows in id order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import orjson
+import psycopg
+from psycopg import errors as pg_errors
+
+from legato.errors import ConflictError, RevisionConflict
+from legato.model import Task, TaskDef, Workflow, WorkflowDef
+from legato.store import postgres_search as search
+from legato.store.base import Changeset, ClaimedTask, ClaimLimits, QueueEntry, WorkflowWrite
+from legato.store.postgres_notify import QUEUE_CHANNEL, definitions_payload, queue_payloads
+from legato.store.snapshots import DefinitionCache
+
+Conn = psycopg.AsyncConnection[Any]
+_Def = TypeVar("_Def", TaskDef, WorkflowDef)
+
+# --- executions -----------------------------------------------------------------------------
+_LOCK_QUEUE_ROWS = """
+SELECT 1 FROM legato_queue WHERE task_id = ANY(%s::text[]) ORDER BY task_id FOR UPDATE
+"""
+_DELETE_QUEUE_ROWS = """
+DELETE FROM legato_queue WHERE task_id IN (
+    SELECT task_id FROM legato_queue WHERE task_id = ANY(%s::text[]) ORDER BY task_id FOR UPDATE)
+"""
+_INSERT_SNAPSHOT = """
+INSERT INTO legato_definition_snapshots (hash, doc) VALUES (%s, %s::jsonb)
+ON CONFLICT (hash) DO NOTHING
+"""
+# The search columns and the full-text parts come from postgres_search (named parameters).
+_INSERT_WORKFLOW = """
+INSERT INTO legato_workflows (
+    name, version, status, correlation_id, parent_workflow_id, priority,
+    create_time, update_time, end_time, next_wake_at, def_hash, doc, idempotency_key,
+    reason, event, failed_ref_names, classifier, text_hash, result_text_hash, workflow_id, rev)
+VALUES (
+    %(name)s, %(version)s, %(status)s, %(correlation_id)s, %(parent_workflow_id)s,
+    %(priority)s, %(create_time)s, %(update_time)s, %(end_time)s, %(next_wake_at)s,
+    %(def_hash)s, %(doc)s::jsonb, %(idempotency_key)s,
+    %(reason)s, %(event)s, %(failed_ref_names)s, %(classifier)s, %(text_hash)s,
+    %(result_text_hash)s, %(workflow_id)s, 1)
+"""
+_UPDATE_WORKFLOW = """
+UPDATE legato_workflows
+SET name = %(name)s, version = %(version)s, status = %(status)s,
+    correlation_id = %(correlation_id)s, parent_workflow_id = %(parent_workflow_id)s,
+    priority = %(priority)s, create_time = %(create_time)s, update_time = %(update_time)s,
+    end_time = %(end_time)s, next_wake_at = %(next_wake_at)s,
+    def_hash = COALESCE(NULLIF(%(def_hash)s, ''), def_hash), doc = %(doc)s::jsonb,
+    idempotency_key = %(idempotency_key)s, reason = %(reason)s, event = %(event)s,
+    failed_ref_names = %(failed_ref_names)s, classifier = %(classifier)s,
+    text_hash = %(text_hash)s, result_text_hash = %(result_text_hash)s, rev = rev + 1
+WHERE workflow_id = %(workflow_id)s AND rev = %(expected_rev)s
+"""
+_INSERT_TASK = """
+INSERT INTO legato_tasks (
+    workflow_id, seq, ref_name, task_def_name, task_type, status, doc,
+    workflow_type, correlation_id, scheduled_time, start_time, end_time, update_time, reason,
+    text_hash, task_id)
+VALUES (
+    %(workflow_id)s, %(seq)s, %(ref_name)s, %(task_def_name)s, %(task_type)s, %(status)s,
+    %(doc)s::jsonb, %(workflow_type)s, %(correlation_id)s, %(scheduled_time)s,
+    %(start_time)s, %(end_time)s, %(update_time)s, %(reason)s, %(text_hash)s, %(task_id)s)
+"""
+_UPDATE_TASK = """
+UPDATE legato_tasks
+SET workflow_id = %(workflow_id)s, seq = %(seq)s, ref_name = %(ref_name)s,
+    task_def_name = %(task_def_name)s, task_type = %(task_type)s, status = %(status)s,
+    doc = %(doc)s::jsonb, workflow_type = %(workflow_type)s, correlation_id = %(correlation_id)s,
+    scheduled_time = %(scheduled_time)s, start_time = %(start_time)s, end_time = %(end_time)s,
+    update_time = %(update_time)s, reason = %(reason)s, text_hash = %(text_hash)s
+WHERE task_id = %(task_id)s
+"""
+_INSERT_ARCHIVED_RUN = """
+INSERT INTO legato_workflow_history (workflow_id, run, archived_time, doc)
+VALUES (%s, %s, %s, %s::jsonb)
+"""
+_DELETE_TASK_LOGS = "DELETE FROM legato_task_logs WHERE task_id = ANY(%s::text[])"
+_DELETE_TASKS = "DELETE FROM legato_tasks WHERE task_id = ANY(%s::text[])"
+_ENQUEUE = """
+INSERT INTO legato_queue (task_id, queue_name, workflow_id, priority, visible_at)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (task_id) DO UPDATE SET
+    queue_name = excluded.queue_name, workflow_id = excluded.workflow_id,
+    priority = excluded.priority, visible_at = excluded.visible_at
+"""
+_INSERT_LOG = "INSERT INTO legato_task_logs (task_id, log, created_time) VALUES (%s, %s, %s)"
+_NOTIFY = "SELECT pg_notify(%s, %s)"
+
+
+class _Checks:
+    """Results to verify once the pipeline has synced (before COMMIT)."""
+
+    def __init__(self) -> None:
+        self.workflow_updates: list[tuple[WorkflowWrite, psycopg.AsyncCursor[Any]]] = []
+        self.task_updates: list[tuple[WorkflowWrite, psycopg.AsyncCursor[Any], int]] = []
+
+    def verify(self) -> None:
+        for write, cur in self.workflow_updates:
+            if cur.rowcount != 1:
+                raise RevisionConflict(
+                    f"Workflow {write.workflow.workflow_id} changed since rev"
+                    f" {write.expected_rev} (or is gone)"
+                )
+        for write, cur, expected in self.task_updates:
+            if cur.rowcount != expected:
+                raise ConflictError(
+                    f"An updated task of workflow {write.workflow.workflow_id} does not exist"
+                )
+
+
+async def commit_changes(
+    conn: Conn,
+    changes: Changeset,
+    snapshots: DefinitionCache,
+    node_id: str,
+    extra: Sequence[tuple[str, Sequence[Any]]] = (),
+    progress: list[str] | None = None,
+) -> list[int]:
+    """Apply a Changeset in one transaction; the new rev of each WorkflowWrite, in order.
+
+    `extra` statements (SQL, params) run last in the same transaction (event messages, ...).
+    "commit" is appended to `progress` just before COMMIT is sent: a connection failure
+    before that cannot have applied anything.
+    """
+    checks = _Checks()
+    new_ids = {t.task_id for w in changes.workflows for t in w.new_tasks}
+    removed = [tid for w in changes.workflows for tid in w.removed_task_ids]
+    to_delete = sorted(
+        {
+            *changes.dequeue,
+            *removed,
+            *(e.task_id for e in changes.enqueue if e.task_id not in new_ids),
+        }
+    )
+    to_lock = sorted(
+        {t.task_id for w in changes.workflows for t in w.updated_tasks}.difference(to_delete)
+    )
+    try:
+        async with conn.pipeline() as pipeline, conn.transaction():
+            cur = conn.cursor()
+            if to_delete:
+                await cur.execute(_DELETE_QUEUE_ROWS, (to_delete,))
+            if to_lock:
+                await cur.execute(_LOCK_QUEUE_ROWS, (to_lock,))
+            for write in changes.workflows:
+                if write.definition_hash and write.definition_hash not in snapshots:
+                    body = write.definition_json or orjson.dumps(
+                        write.workflow.definition.to_json()
+                    )
+                    await cur.execute(_INSERT_SNAPSHOT, (write.definition_hash, body.decode()))
+            # Workflow rows in id order (lock order); revs are reported in the caller's order.
+            for write in sorted(changes.workflows, key=lambda w: w.workflow.workflow_id):
+                await _write_workflow(conn, write, checks)
+            for write in changes.workflows:
+                await _write_tasks(conn, write, checks)
+            if removed:
+                await cur.execute(search.DELETE_TASK_TEXT, (removed,))
+                await cur.execute(_DELETE_TASK_LOGS, (removed,))
+                await cur.execute(_DELETE_TASKS, (removed,))
+            if changes.enqueue:
+                await cur.executemany(_ENQUEUE, [_queue_row(e) for e in changes.enqueue])
+            if changes.logs:
+                await cur.executemany(
+                    _INSERT_LOG, [(g.task_id, g.log, g.created_time) for g in changes.logs]
+                )
+            for sql, params in extra:
+                await cur.execute(sql, params)
+            for payload in queue_payloads(node_id, changes.enqueue, _now_ms()):
+                await cur.execute(_NOTIFY, (QUEUE_CHANNEL, payload))
+            await pipeline.sync()
+            checks.verify()
+            if progress is not None:
+                progress.append("commit")
+    except pg_errors.UniqueViolation as exc:
+        raise _unique_conflict(exc) from exc
+    return [1 if w.expected_rev is None else w.expected_rev + 1 for w in changes.workflows]
+
+
+async def _write_workflow(conn: Conn, write: WorkflowWrite, checks: _Checks) -> None:
+    wf = write.workflow
+    row = _workflow_row(wf, write.definition_hash)
+    cur = conn.cursor()
+    if write.expected_rev is None:
+        if not write.definition_hash:
+            raise ValueError(f"inserting workflow {wf.workflow_id} needs a definition_hash")
+        await cur.execute(_INSERT_WORKFLOW, row)
+        await conn.execute(search.WORKFLOW_TEXT_INSERT, row)
+    else:
+        await cur.execute(_UPDATE_WORKFLOW, {**row, "expected_rev": write.expected_rev})
+        checks.workflow_updates.append((write, cur))
+        await conn.execute(search.WORKFLOW_TEXT_UPDATE, row)
+    if write.archived_runs:
+        await conn.cursor().executemany(
+            _INSERT_ARCHIVED_RUN,
+            [
+                (wf.workflow_id, r.run, r.archived_time, orjson.dumps(r.doc).decode())
+                for r in write.archived_runs
+            ],
+        )
+
+
+async def _write_tasks(conn: Conn, write: WorkflowWrite, checks: _Checks) -> None:
+    if write.new_tasks:
+        rows = [_task_row(t) for t in write.new_tasks]
+        await conn.cursor().executemany(_INSERT_TASK, rows)
+        await conn.cursor().executemany(search.TASK_TEXT_INSERT, rows)
+    if write.updated_tasks:
+        rows = [_task_row(t) for t in write.updated_tasks]
+        cur = conn.cursor()
+        await cur.executemany(_UPDATE_TASK, rows)
+        checks.task_updates.append((write, cur, len(write.updated_tasks)))
+        await conn.cursor().executemany(search.TASK_TEXT_UPDATE, rows)
+
+
+def _unique_conflict(exc: pg_errors.UniqueViolation) -> ConflictError:
+    constraint = exc.diag.constraint_name or ""
+    detail = exc.diag.message_detail or ""
+    if constraint == "pk_legato_workflows":
+        return ConflictError(f"Workflow already exists ({detail})")
+    if constraint == "pk_legato_tasks":
+        return ConflictError(f"A task already exists ({detail})")
+    return ConflictError(f"Conflicting write ({constraint}: {detail})")
+
+
+def _workflow_row(wf: Workflow, def_hash: str) -> dict[str, Any]:
+    return {
+        "name": wf.workflow_name,
+        "version": wf.workflow_version,
+        "status": wf.status.value,
+        "correlation_id": wf.correlation_id,
+        "parent_workflow_id": wf.parent_workflow_id,
+        "priority": wf.priority,
+        "create_time": wf.create_time,
+        "update_time": wf.update_time,
+        "end_time": wf.end_time,
+        "next_wake_at": wf.next_wake_at,
+        "def_hash": def_hash,
+        "doc": orjson.dumps(wf.to_doc()).decode(),
+        "idempotency_key": wf.idempotency_key,
+        "workflow_id": wf.workflow_id,
+        **search.workflow_search_values(wf),
+    }
+
+
+def _task_row(t: Task) -> dict[str, Any]:
+    return {
+        "workflow_id": t.workflow_instance_id,
+        "seq": t.seq,
+        "ref_name": t.reference_task_name,
+        "task_def_name": t.task_def_name,
+        "task_type": t.task_type,
+        "status": t.status.value,
+        "doc": orjson.dumps(t.to_doc()).decode(),
+        "task_id": t.task_id,
+        **search.task_search_values(t),
+    }
+
+
+def _queue_row(e: QueueEntry) -> tuple[Any, ...]:
+    return (e.task_id, e.queue_name, e.workflow_id, e.priority, e.visible_at)
+
+
+async def remove_workflow(conn: Conn, workflow_id: str) -> bool:
+    async with conn.pipeline(), conn.transaction():
+        tasks_of = "(SELECT task_id FROM legato_tasks WHERE workflow_id = %s)"
+        await conn.execute(
+            "DELETE FROM legato_queue WHERE task_id IN ("
+            f" SELECT task_id FROM legato_queue WHERE task_id IN {tasks_of}"
+            " ORDER BY task_id FOR UPDATE)",
+            (workflow_id,),
+        )
+        cur = conn.cursor()
+        await cur.execute("DELETE FROM legato_workflows WHERE workflow_id = %s", (workflow_id,))
+        await conn.execute(search.DELETE_TASKS_TEXT_OF, (workflow_id,))
+        await conn.execute(search.DELETE_WORKFLOW_TEXT, (workflow_id,))
+        await conn.execute(
+            f"DELETE FROM legato_task_logs WHERE task_id IN {tasks_of}", (workflow_id,)
+        )
+        await conn.execute("DELETE FROM legato_tasks WHERE workflow_id = %s", (workflow_id,))
+        await conn.execute(
+            "DELETE FROM legato_workflow_history WHERE workflow_id = %s", (workflow_id,)
+        )
+    return cur.rowcount > 0
+
+
+# --- queues and timers -----------------------------------------------------------------------
+# One statement: take visible entries in claim order (ix_legato_queue_claim, no sort) skipping
+# rows other claimers hold, delete them, mark their SCHEDULED tasks IN_PROGRESS (the same
+# document changes as SqliteStore's claim), bump each workflow's rev once (rows locked in id
+# order) and lower its next_wake_at to the earliest response deadline, record the poll.
+_CLAIM = """
+WITH picked AS (
+    SELECT task_id FROM legato_queue
+    WHERE queue_name = %(queue)s AND visible_at <= %(now)s
+    ORDER BY visible_at, priority DESC
+    LIMIT %(count)s
+    FOR UPDATE SKIP LOCKED
+), taken AS (
+    DELETE FROM legato_queue AS q USING picked AS p
+    WHERE q.task_id = p.task_id
+    RETURNING q.task_id, q.visible_at, q.priority
+), claimed AS (
+    UPDATE legato_tasks AS t
+    SET status = 'IN_PROGRESS',
+        start_time = CASE WHEN t.start_time = 0 THEN %(now)s ELSE t.start_time END,
+        update_time = %(now)s,
+        doc = (t.doc - 'worker_id') || jsonb_build_object(
+            'status', 'IN_PROGRESS',
+            'poll_count', COALESCE((t.doc ->> 'poll_count')::integer, 0) + 1,
+            'start_time', CASE WHEN COALESCE((t.doc ->> 'start_time')::bigint, 0) = 0
+                               THEN %(now)s ELSE (t.doc ->> 'start_time')::bigint END,
+            'first_start_time', CASE WHEN COALESCE((t.doc ->> 'first_start_time')::bigint, 0) = 0
+                                     THEN %(now)s ELSE (t.doc ->> 'first_start_time')::bigint END,
+            'update_time', %(now)s,
+            'callback_after_seconds', 0
+        ) || jsonb_strip_nulls(jsonb_build_object('worker_id', %(worker)s::text))
+    FROM taken
+    WHERE t.task_id = taken.task_id AND t.status = 'SCHEDULED'
+    RETURNING t.workflow_id, t.doc, taken.visible_at, taken.priority
+), deadlines AS (
+    SELECT workflow_id,
+           %(now)s + 1000 * MIN(NULLIF((doc ->> 'response_timeout_seconds')::bigint, 0))
+               AS deadline
+    FROM claimed GROUP BY workflow_id
+), locked AS (
+    SELECT w.workflow_id, d.deadline
+    FROM legato_workflows AS w JOIN deadlines AS d ON d.workflow_id = w.workflow_id
+    ORDER BY w.workflow_id
+    FOR UPDATE OF w
+), bumped AS (
+    UPDATE legato_workflows AS w
+    SET rev = w.rev + 1, next_wake_at = LEAST(w.next_wake_at, locked.deadline)
+    FROM locked WHERE w.workflow_id = locked.workflow_id
+    RETURNING w.workflow_id, w.rev
+), polled AS (
+    INSERT INTO legato_poll_data (queue_name, domain, worker_id, last_poll_time)
+    SELECT %(queue)s, %(domain)s, %(worker)s::text, %(now)s WHERE %(worker)s::text IS NOT NULL
+    ON CONFLICT (queue_name, domain, worker_id)
+    DO UPDATE SET last_poll_time = excluded.last_poll_time
+)
+SELECT c.doc, COALESCE(b.rev, 0), k.taken
+FROM (SELECT count(*) AS taken FROM taken) AS k
+LEFT JOIN claimed AS c ON true
+LEFT JOIN bumped AS b ON b.workflow_id = c.workflow_id
+ORDER BY c.visible_at, c.priority DESC
+"""
+
+
+async def claim_tasks(
+    conn: Conn,
+    queue_name: str,
+    count: int,
+    worker_id: str | None,
+    now: int,
+    domain: str | None,
+    limits: ClaimLimits | None,
+) -> list[ClaimedTask]:
+    if limits is None:
+        return await _claim(conn, queue_name, count, worker_id, now, domain)
+    # Limits are counted and enforced inside one transaction per task definition: the
+    # advisory lock serialises the claims of that definition only.
+    async with conn.transaction():
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            (f"legato.limits:{limits.task_def_name}",),
+        )
+        count = min(count, await _allowed(conn, limits, now))
+        claimed = await _claim(conn, queue_name, count, worker_id, now, domain)
+        if claimed and limits.rate_limit_per_frequency:
+            await conn.cursor().executemany(
+                _RECORD_HANDOUT, [(limits.task_def_name, now)] * len(claimed)
+            )
+    return claimed
+
+
+async def _claim(
+    conn: Conn, queue_name: str, count: int, worker_id: str | None, now: int, domain: str | None
+) -> list[ClaimedTask]:
+    params = {"queue": queue_name, "now": now, "worker": worker_id, "domain": domain or ""}
+    claimed: list[ClaimedTask] = []
+    first = True
+    while len(claimed) < count or first:
+        want = count - len(claimed)
+        cur = await conn.execute(_CLAIM, {**params, "count": want})
+        rows = await cur.fetchall()  # at least one row: (None, 0, 0) when nothing was taken
+        first = False
+        taken = int(rows[0][2])
+        claimed.extend(
+            ClaimedTask(Task.from_doc(doc), rev) for doc, rev, _ in rows if doc is not None
+        )
+        if taken < want or want <= 0:
+            # The queue has no more visible entries (or nothing was asked for).
+            break
+    return claimed
+
+
+_COUNT_IN_PROGRESS = (
+    "SELECT COUNT(*) FROM legato_tasks WHERE task_def_name = %s AND status = 'IN_PROGRESS'"
+)
+_PRUNE_HANDOUTS = (
+    "DELETE FROM legato_task_handouts WHERE task_def_name = %s AND handed_out_at <= %s"
+)
+_COUNT_HANDOUTS = "SELECT COUNT(*) FROM legato_task_handouts WHERE task_def_name = %s"
+_RECORD_HANDOUT = "INSERT INTO legato_task_handouts (task_def_name, handed_out_at) VALUES (%s, %s)"
+
+
+async def _allowed(conn: Conn, limits: ClaimLimits, now: int) -> int:
+    """How many more tasks of the definition may be handed out now."""
+    allowed = 1 << 31
+    if limits.concurrent_exec_limit:
+        cur = await conn.execute(_COUNT_IN_PROGRESS, (limits.task_def_name,))
+        (running,) = await cur.fetchone() or (0,)
+        allowed = min(allowed, limits.concurrent_exec_limit - int(running))
+    per, window = limits.rate_limit_per_frequency, limits.rate_limit_frequency_in_seconds
+    if per and window:
+        await conn.execute(_PRUNE_HANDOUTS, (limits.task_def_name, now - window * 1000))
+        cur = await conn.execute(_COUNT_HANDOUTS, (limits.task_def_name,))
+        (recent,) = await cur.fetchone() or (0,)
+        allowed = min(allowed, per - int(recent))
+    return max(allowed, 0)
+
+
+_RECORD_POLL = """
+INSERT INTO legato_poll_data (queue_name, domain, worker_id, last_poll_time)
+VALUES (%s, %s, %s, %s)
+ON CONFLICT (queue_name, domain, worker_id) DO UPDATE SET last_poll_time = excluded.last_poll_time
+"""
+
+
+async def record_poll(
+    conn: Conn, queue_name: str, domain: str | None, worker_id: str, now: int
+) -> None:
+    await conn.execute(_RECORD_POLL, (queue_name, domain or "", worker_id, now))
+
+
+# Due workflows in timer order, skipping the rows other nodes hold: each goes to one node.
+_CLAIM_DUE = """
+WITH due AS (
+    SELECT workflow_id, next_wake_at FROM legato_workflows
+    WHERE next_wake_at <= %(now)s
+    ORDER BY next_wake_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE legato_workflows AS w SET next_wake_at = %(lease_until)s
+FROM due WHERE w.workflow_id = due.workflow_id
+RETURNING w.workflow_id, due.next_wake_at
+"""
+
+
+async def claim_due_workflows(conn: Conn, now: int, limit: int, lease_ms: int) -> list[str]:
+    cur = await conn.execute(
+        _CLAIM_DUE, {"now": now, "limit": limit, "lease_until": now + lease_ms}
+    )
+    rows = await cur.fetchall()
+    return [wid for wid, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
+
+
+_MISSING_BY_TYPE = """
+SELECT t.doc FROM legato_tasks AS t
+WHERE t.status = 'SCHEDULED' AND (t.task_type = %s OR t.task_def_name = %s)
+  AND NOT EXISTS (SELECT 1 FROM legato_queue AS q WHERE q.task_id = t.task_id)
+"""
+_MISSING_BY_WORKFLOW = """
+SELECT t.doc FROM legato_tasks AS t
+WHERE t.workflow_id = %s AND t.status = 'SCHEDULED'
+  AND NOT EXISTS (SELECT 1 FROM legato_queue AS q WHERE q.task_id = t.task_id)
+"""
+_ENQUEUE_MISSING = """
+INSERT INTO legato_queue (task_id, queue_name, workflow_id, priority, visible_at)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (task_id) DO NOTHING
+"""
+
+
+async def requeue_missing(
+    conn: Conn, now: int, task_type: str | None, workflow_id: str | None, node_id: str
+) -> list[QueueEntry]:
+    async with conn.transaction():
+        if workflow_id is not None:
+            cur = await conn.execute(_MISSING_BY_WORKFLOW, (workflow_id,))
+        else:
+            cur = await conn.execute(_MISSING_BY_TYPE, (task_type, task_type))
+        entries = []
+        for (doc,) in await cur.fetchall():
+            task = Task.from_doc(doc)
+            name = f"{task.domain}:{task.task_type}" if task.domain else task.task_type
+            entries.append(
+                QueueEntry(
+                    task.task_id, task.workflow_instance_id, name, now, task.workflow_priority
+                )
+            )
+        if entries:
+            await conn.cursor().executemany(_ENQUEUE_MISSING, [_queue_row(e) for e in entries])
+            for payload in queue_payloads(node_id, entries, now):
+                await conn.execute(_NOTIFY, (QUEUE_CHANNEL, payload))
+    return entries
+
+
+# --- definitions ------------------------------------------------------------------------------
+_UPSERT_TASK_DEF = """
+INSERT INTO legato_task_defs (name, doc, create_time, update_time) VALUES (%s, %s::jsonb, %s, %s)
+ON CONFLICT (name) DO UPDATE SET
+    doc = excluded.doc, create_time = excluded.create_time, update_time = excluded.update_time
+"""
+_UPSERT_WORKFLOW_DEF = """
+INSERT INTO legato_workflow_defs (name, version, doc, create_time, update_time)
+VALUES (%s, %s, %s::jsonb, %s, %s)
+ON CONFLICT (name, version) DO UPDATE SET
+    doc = excluded.doc, create_time = excluded.create_time, update_time = excluded.update_time
+"""
+
+
+async def put_task_defs(conn: Conn, defs: Sequence[TaskDef], now: int, node_id: str) -> None:
+    async with conn.transaction():
+        cur = await conn.execute(
+            "SELECT name, create_time FROM legato_task_defs WHERE name = ANY(%s::text[])",
+            ([d.name for d in defs],),
+        )
+        stored = dict(await cur.fetchall())
+        rows = []
+        for d in defs:
+            stamped = _stamp(d, stored.get(d.name), now)
+            rows.append(
+                (
+                    d.name,
+                    orjson.dumps(stamped.to_json()).decode(),
+                    stamped.create_time,
+                    stamped.update_time,
+                )
+            )
+        await conn.cursor().executemany(_UPSERT_TASK_DEF, rows)
+        await notify_definitions(conn, node_id, "task")
+
+
+async def put_workflow_def(
+    conn: Conn, definition: WorkflowDef, overwrite: bool, now: int, node_id: str
+) -> None:
+    async with conn.transaction():
+        cur = await conn.execute(
+            "SELECT create_time FROM legato_workflow_defs WHERE name = %s AND version = %s"
+            " FOR UPDATE",
+            (definition.name, definition.version),
+        )
+        found = await cur.fetchone()
+        if found is not None and not overwrite:
+            raise ConflictError(
+                f"Workflow definition {definition.name} version {definition.version} already exists"
+            )
+        stamped = _stamp(definition, found[0] if found else None, now)
+        try:
+            await conn.execute(
+                _UPSERT_WORKFLOW_DEF,
+                (
+                    stamped.name,
+                    stamped.version,
+                    orjson.dumps(stamped.to_json()).decode(),
+                    stamped.create_time,
+                    stamped.update_time,
+                ),
+            )
+        except pg_errors.UniqueViolation as exc:  # pragma: no cover - upsert
+            raise ConflictError(str(exc)) from exc
+        await notify_definitions(conn, node_id, "workflow")
+
+
+async def delete_task_def(conn: Conn, name: str, node_id: str) -> bool:
+    async with conn.transaction():
+        cur = await conn.execute("DELETE FROM legato_task_defs WHERE name = %s", (name,))
+        if cur.rowcount:
+            await notify_definitions(conn, node_id, "task")
+    return cur.rowcount > 0
+
+
+async def delete_workflow_def(conn: Conn, name: str, version: int, node_id: str) -> bool:
+    async with conn.transaction():
+        cur = await conn.execute(
+            "DELETE FROM legato_workflow_defs WHERE name = %s AND version = %s", (name, version)
+        )
+        if cur.rowcount:
+            await notify_definitions(conn, node_id, "workflow")
+    return cur.rowcount > 0
+
+
+async def notify_definitions(conn: Conn, node_id: str, kind: str) -> None:
+    """Tell the other nodes that definitions of `kind` changed (delivered on commit)."""
+    channel, payload = definitions_payload(node_id, kind)
+    await conn.execute(_NOTIFY, (channel, payload))
+
+
+def _stamp(d: _Def, stored_create_time: int | None, now: int) -> _Def:
+    """A copy with create/update times filled in where the caller left them unset."""
+    create_time = d.create_time or stored_create_time or now
+    update_time = d.update_time or now
+    return d.model_copy(update={"create_time": create_time, "update_time": update_time})
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

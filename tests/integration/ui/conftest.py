@@ -1,0 +1,39 @@
+"""Server-side tests of the web UI: pages rendered by the app in process, behind httpx.
+
+`client` runs a real app (real services, a fresh SQLite database) and `services` is its
+`Services`, for seeding without HTTP round trips. No browser here: tests/e2e/ui has those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from legato.api.app import create_app
+from legato.config import Settings
+from legato.service.container import Services
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> FastAPI:
+    return create_app(Settings(db=f"sqlite:///{tmp_path / 'ui.db'}", timer_interval_ms=20))
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://legato.test", timeout=30
+        ) as c:
+            yield c
+
+
+@pytest.fixture
+def services(app: FastAPI, client: httpx.AsyncClient) -> Services:
+    s: Services = app.state.services
+    return s
