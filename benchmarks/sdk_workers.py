@@ -124,10 +124,18 @@ class Result:
 
 
 async def measure(
-    client: AsyncClient, server: str, name: str, n: int, concurrency: int, round_no: int
+    client: AsyncClient,
+    server: str,
+    name: str,
+    n: int,
+    concurrency: int,
+    round_no: int,
+    directory: Path,
 ) -> Result:
     task = f"bench_{name.replace('-', '_')}_{round_no}"
-    await client.register_task_defs([{"name": task, "retryCount": 0, "responseTimeoutSeconds": 600}])
+    await client.register_task_defs(
+        [{"name": task, "retryCount": 0, "responseTimeoutSeconds": 600}]
+    )
     await client.register(dsl.workflow(f"wf_{task}").then(dsl.task(task)))
     sem = asyncio.Semaphore(64)
 
@@ -139,7 +147,8 @@ async def measure(
     sdk, mode = name.split("-")
     cmd = [sys.executable, __file__, "--role", f"{sdk}-worker", "--mode", mode]
     cmd += ["--task", task, "--server", server, "--concurrency", str(concurrency)]
-    worker = subprocess.Popen(cmd)
+    with (directory / f"{task}.log").open("wb") as log:
+        worker = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     proc = psutil.Process(worker.pid)
 
     def cpu() -> float:
@@ -204,7 +213,9 @@ async def bench(args: argparse.Namespace) -> None:
                     await asyncio.sleep(0.1)
             for round_no in range(args.rounds):
                 for name in args.only:
-                    result = await measure(client, server, name, args.tasks, args.concurrency, round_no)
+                    result = await measure(
+                        client, server, name, args.tasks, args.concurrency, round_no, directory
+                    )
                     results[name].append(result)
                     print(f"  {name:<16} {result.tasks_per_s:8.0f} tasks/s", flush=True)
     finally:
@@ -222,7 +233,9 @@ async def bench(args: argparse.Namespace) -> None:
     for mode in ("sync", "async"):
         ours, theirs = best.get(f"legato-{mode}"), best.get(f"conductor-{mode}")
         if ours and theirs:
-            print(f"  {mode:<5} Legato / conductor-python: {ours.tasks_per_s / theirs.tasks_per_s:5.2f}x")
+            print(
+                f"  {mode:<5} Legato / conductor-python: {ours.tasks_per_s / theirs.tasks_per_s:5.2f}x"
+            )
 
 
 def main() -> None:
@@ -231,7 +244,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--only", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
-    parser.add_argument("--role", choices=("legato-worker", "conductor-worker"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--role", choices=("legato-worker", "conductor-worker"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--mode", choices=("sync", "async"), help=argparse.SUPPRESS)
     parser.add_argument("--task", help=argparse.SUPPRESS)
     parser.add_argument("--server", help=argparse.SUPPRESS)

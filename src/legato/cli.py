@@ -514,7 +514,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         host = f"[{sockname[0]}]" if ":" in sockname[0] else sockname[0]
         print(
             f"Legato {__version__} listening on http://{host}:{sockname[1]} "
-            f"(database {settings.db})",
+            f"(database {_url_without_password(settings.db)})",
             flush=True,
         )
 

@@ -1,10 +1,11 @@
 """`HttptoolsTransport`: a lean HTTP/1.1 keep-alive transport for `httpx.AsyncClient`.
 
 httpx's default transport (httpcore over anyio) costs a few hundred microseconds of CPU per
-request, and more as requests run concurrently; a worker process reporting thousands of
-tasks per second spends most of its time there. This transport writes each request on a
-pooled asyncio connection and parses the answer with `httptools` (the parser uvicorn uses):
-measured on two cores against a local Legato, about 4x the requests/s of the default.
+request, and more as requests run concurrently. This transport writes each request on a
+pooled asyncio connection and parses the answer with `httptools` (the parser uvicorn uses).
+Measured on two cores against a local Legato, a worker loop with 64 requests in flight: about
+400 tasks/s (client-bound) with httpx's default transport, about 1,700 (server-bound) with
+this one. `AsyncClient` also calls `exchange` directly, skipping httpx's request building.
 
 Scope: HTTP/1.1 over TCP or TLS, whole bodies (no streaming), no proxies (httpx still routes
 proxied URLs, from `HTTP(S)_PROXY`, through its own transports). HEAD requests go to

@@ -68,9 +68,7 @@ def condition(
             return Compare(field, Op.IS_NULL if op is Op.EQ else Op.IS_NOT_NULL)
         if "*" in value:
             if field.kind is Kind.LIST:
-                raise problem(
-                    param, f"wildcards are not supported on {field.name}", raws[0].text
-                )
+                raise problem(param, f"wildcards are not supported on {field.name}", raws[0].text)
             return Compare(field, Op.LIKE if op is Op.EQ else Op.NOT_LIKE, values)
     if field.values is not None and op in (Op.EQ, Op.NE, Op.IN):
         for raw, value in zip(raws, values, strict=True):

@@ -100,7 +100,9 @@ def _tokens(text: str) -> list[_Token]:
                 i += 1
             if i >= n:
                 raise problem(
-                    PARAM, f"the string starting at position {start} has no closing {ch}", text[start:]
+                    PARAM,
+                    f"the string starting at position {start} has no closing {ch}",
+                    text[start:],
                 )
             out.append(_Token(_T.STRING, "".join(chars), start))
             i += 1

@@ -82,7 +82,9 @@ class SearchService:
     # ------------------------------------------------------------------ rendering
     def workflow_summaries(self, page: SearchPage[Workflow]) -> dict[str, Any]:
         """SearchResult<WorkflowSummary>."""
-        return _result(page, [workflow_summary(wf, json_io=self.summary_json) for wf in page.results])
+        return _result(
+            page, [workflow_summary(wf, json_io=self.summary_json) for wf in page.results]
+        )
 
     def workflow_documents(self, page: SearchPage[Workflow]) -> dict[str, Any]:
         """SearchResult<Workflow>: Conductor's Workflow JSON without tasks, as its `-v2`

@@ -48,6 +48,8 @@ T = TypeVar("T")
 log = logging.getLogger("legato.store.postgres")
 
 SCHEMES = ("postgresql", "postgres")
+TEXT_CATCH_UP_INTERVAL_S = 0.5
+TEXT_CATCH_UP_BATCH = 256
 # Dead peers are noticed by TCP keepalives within about idle + interval * count seconds.
 _KEEPALIVES = {
     "keepalives": 1,
@@ -110,6 +112,7 @@ class PostgresStore(PostgresEvents):
         self._watchers: list[Callable[[str], None]] = []
         self._pool: psycopg_pool.AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None = None
         self._listener: Listener | None = None
+        self._text_task: asyncio.Task[None] | None = None
         self._closed = False
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -146,11 +149,15 @@ class PostgresStore(PostgresEvents):
             await self.close()
             raise StorageError(f"cannot LISTEN on {display_url(self.url)}: {exc}") from exc
         self._listener = listener
+        self._text_task = asyncio.create_task(self._text_loop(), name="legato-pg-text")
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self._text_task is not None:
+            self._text_task.cancel()
+            await asyncio.gather(self._text_task, return_exceptions=True)
         if self._listener is not None:
             await self._listener.stop()
         if self._pool is not None:
@@ -332,10 +339,28 @@ class PostgresStore(PostgresEvents):
         return await self._run(reads.workflow_analytics, name, since, until, sample)
 
     async def search_workflows(self, request: SearchRequest) -> SearchPage[Workflow]:
+        await self._catch_up_text(wait=True)
         return await self._run(search.search_workflows, request, self._snapshots)
 
     async def search_tasks(self, request: SearchRequest) -> SearchPage[Task]:
+        await self._catch_up_text(wait=True)
         return await self._run(search.search_tasks, request)
+
+    async def _catch_up_text(self, *, wait: bool) -> None:
+        """Bring every full-text document that is behind its row in step: a search then sees
+        every commit made before it (see postgres_search)."""
+        while await self._run(search.catch_up, TEXT_CATCH_UP_BATCH, wait) >= TEXT_CATCH_UP_BATCH:
+            pass
+
+    async def _text_loop(self) -> None:
+        """In the background, so that documents never fall far behind (and searches seldom
+        wait): every TEXT_CATCH_UP_INTERVAL_S, the rows other nodes are not doing."""
+        while True:
+            await asyncio.sleep(TEXT_CATCH_UP_INTERVAL_S)
+            try:
+                await self._catch_up_text(wait=False)
+            except LegatoError as exc:  # the database is down: next time
+                log.debug("full-text catch-up failed: %s", exc)
 
     # --- plumbing --------------------------------------------------------------------------
     async def _run(

@@ -28,7 +28,7 @@ EVENTS_SIGNAL = "\0events"
 _PUBLISH = """
 INSERT INTO legato_event_messages
     (message_id, queue_name, payload, created_time, visible_at, deliveries)
-VALUES (%s, %s, %s::jsonb, %s, %s, 0)
+VALUES (%s, %s, %s::json, %s, %s, 0)
 ON CONFLICT (message_id) DO NOTHING
 """
 _CLAIM = """
@@ -46,19 +46,19 @@ RETURNING m.message_id, m.queue_name, m.payload, m.created_time, m.deliveries
 """
 _INSERT_HANDLER = """
 INSERT INTO legato_event_handlers (name, event, doc, create_time, update_time)
-VALUES (%s, %s, %s::jsonb, %s, %s)
+VALUES (%s, %s, %s::json, %s, %s)
 """
 _UPDATE_HANDLER = (
-    "UPDATE legato_event_handlers SET event = %s, doc = %s::jsonb, update_time = %s WHERE name = %s"
+    "UPDATE legato_event_handlers SET event = %s, doc = %s::json, update_time = %s WHERE name = %s"
 )
 _INSERT_EXECUTION = """
 INSERT INTO legato_event_executions
     (handler_name, execution_id, message_id, event, action, status, created_time, doc)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s::json)
 ON CONFLICT (handler_name, execution_id) DO NOTHING
 """
 _UPDATE_EXECUTION = """
-UPDATE legato_event_executions SET status = %s, doc = %s::jsonb
+UPDATE legato_event_executions SET status = %s, doc = %s::json
 WHERE handler_name = %s AND execution_id = %s
 """
 _NOTIFY = "SELECT pg_notify(%s, %s)"

@@ -22,7 +22,7 @@ Conn = psycopg.AsyncConnection[Any]
 # The workflow row and all its tasks in one statement (one snapshot, one round trip).
 _LOAD_WORKFLOW = """
 SELECT w.rev, w.next_wake_at, w.def_hash, w.doc,
-       (SELECT COALESCE(jsonb_agg(t.doc ORDER BY t.seq), '[]'::jsonb)
+       (SELECT COALESCE(json_agg(t.doc ORDER BY t.seq), '[]'::json)
         FROM legato_tasks AS t WHERE t.workflow_id = w.workflow_id)
 FROM legato_workflows AS w WHERE w.workflow_id = %s
 """

@@ -22,19 +22,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
 from legato.model import Task, Workflow
 from legato.search.documents import (
+    TextDocument,
     task_text,
     task_text_hash,
     workflow_columns,
-    workflow_result,
-    workflow_result_hash,
-    workflow_source,
-    workflow_source_hash,
+    workflow_text,
+    workflow_text_hash,
 )
 from legato.search.fields import Absent, Field, Kind, TextColumn
 from legato.search.nodes import And, Compare, HasTask, Match, Node, Not, Op
@@ -55,50 +56,112 @@ _WEIGHTS = {
     TextColumn.OUTPUT: "C",
     TextColumn.REASON: "D",
 }
-_SOURCE_WEIGHTS = ("A", "B")  # the `source` part
-_RESULT_WEIGHTS = ("C", "D")  # the `result` part
 _TEXT_TABLES = {
     "legato_workflows": ("legato_workflows_text", "workflow_id"),
     "legato_tasks": ("legato_tasks_text", "task_id"),
 }
 
-# --- the index, kept in step with each commit --------------------------------------------------
-SOURCE_TSV = (
+
+# --- the index, brought in step with the rows -------------------------------------------------
+def workflow_search_values(wf: Workflow) -> dict[str, Any]:
+    """The search columns of a workflow row about to be written: reason, event,
+    failed_ref_names, classifier and text_due (the hash its document is due to have)."""
+    columns = workflow_columns(wf)
+    return {
+        "reason": columns.reason,
+        "event": columns.event,
+        "failed_ref_names": columns.failed_ref_names,
+        "classifier": columns.classifier,
+        "text_due": workflow_text_hash(wf),
+    }
+
+
+def task_search_values(task: Task) -> dict[str, Any]:
+    """The search columns of a task row about to be written (text_due: None until it ended)."""
+    return {
+        "workflow_type": task.workflow_type,
+        "correlation_id": task.correlation_id,
+        "scheduled_time": task.scheduled_time,
+        "start_time": task.start_time,
+        "end_time": task.end_time,
+        "update_time": task.update_time,
+        "reason": task.reason_for_incompletion,
+        "text_due": task_text_hash(task),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Documents:
+    rows: str
+    key: str
+    texts: str
+    text: Callable[[dict[str, Any]], TextDocument]
+
+
+_WORKFLOW_DOCUMENTS = _Documents(
+    "legato_workflows", "workflow_id", "legato_workflows_text", workflow_text
+)
+_TASK_DOCUMENTS = _Documents("legato_tasks", "task_id", "legato_tasks_text", task_text)
+
+_TSV = (
     "setweight(to_tsvector('simple', %(keys)s::text), 'A')"
     " || setweight(to_tsvector('simple', %(input)s::text), 'B')"
+    " || setweight(to_tsvector('simple', %(output)s::text), 'C')"
+    " || setweight(to_tsvector('simple', %(reason)s::text), 'D')"
 )
-RESULT_TSV = (
-    "setweight(to_tsvector('simple', %(output)s::text), 'C')"
-    " || setweight(to_tsvector('simple', %(reason_text)s::text), 'D')"
-)
-WORKFLOW_TEXT_INSERT = f"""
-INSERT INTO legato_workflows_text (workflow_id, source_hash, source, result_hash, result)
-VALUES (%(workflow_id)s, %(text_hash)s, {SOURCE_TSV}, %(result_text_hash)s, {RESULT_TSV})
-"""
-# Touches the row (and its GIN entries) only when a part's hash changed; the text is then
-# tokenized for the changed part only.
-WORKFLOW_TEXT_UPDATE = f"""
-UPDATE legato_workflows_text
-SET source = CASE WHEN source_hash IS DISTINCT FROM %(text_hash)s::bigint
-                  THEN {SOURCE_TSV} ELSE source END,
-    result = CASE WHEN result_hash IS DISTINCT FROM %(result_text_hash)s::bigint
-                  THEN {RESULT_TSV} ELSE result END,
-    source_hash = %(text_hash)s, result_hash = %(result_text_hash)s
-WHERE workflow_id = %(workflow_id)s
-  AND (source_hash IS DISTINCT FROM %(text_hash)s::bigint
-       OR result_hash IS DISTINCT FROM %(result_text_hash)s::bigint)
-"""
-# A task has one part (both columns), written when it ends.
-TASK_TEXT_INSERT = f"""
-INSERT INTO legato_tasks_text (task_id, source_hash, source, result_hash, result)
-VALUES (%(task_id)s, %(text_hash)s, {SOURCE_TSV}, %(text_hash)s, {RESULT_TSV})
-"""
-TASK_TEXT_UPDATE = f"""
-UPDATE legato_tasks_text
-SET source = {SOURCE_TSV}, result = {RESULT_TSV},
-    source_hash = %(text_hash)s, result_hash = %(text_hash)s
-WHERE task_id = %(task_id)s AND source_hash IS DISTINCT FROM %(text_hash)s::bigint
-"""
+
+
+async def catch_up(conn: Conn, limit: int, wait: bool = False) -> int:
+    """Bring up to `limit` documents that are behind their rows in step (found through the
+    partial indexes `ix_*_text_behind`); how many there were. Rows another node is bringing in
+    step, or a commit is changing, are skipped unless `wait` (a search waits for them)."""
+    lock = "FOR UPDATE" if wait else "FOR UPDATE SKIP LOCKED"
+    done = 0
+    async with conn.transaction():
+        for docs in (_WORKFLOW_DOCUMENTS, _TASK_DOCUMENTS):
+            cur = await conn.execute(
+                f"SELECT {docs.key}, text_due, doc FROM {docs.rows}"
+                " WHERE text_due IS DISTINCT FROM text_hash"
+                f" LIMIT %s {lock}",
+                (limit - done,),
+            )
+            rows = await cur.fetchall()
+            gone = [owner for owner, due, _doc in rows if due is None]
+            present = []
+            for owner, due, doc in rows:
+                if due is not None:
+                    text = docs.text(doc)
+                    present.append(
+                        {
+                            "owner": owner,
+                            "keys": words(text.keys),
+                            "input": words(text.input),
+                            "output": words(text.output),
+                            "reason": words(text.reason),
+                        }
+                    )
+            if gone:
+                await conn.execute(
+                    f"DELETE FROM {docs.texts} WHERE {docs.key} = ANY(%s::text[])", (gone,)
+                )
+            if present:
+                await conn.cursor().executemany(
+                    f"INSERT INTO {docs.texts} ({docs.key}, document) VALUES (%(owner)s, {_TSV})"
+                    f" ON CONFLICT ({docs.key}) DO UPDATE SET document = excluded.document",
+                    present,
+                )
+            if rows:
+                await conn.execute(
+                    f"UPDATE {docs.rows} SET text_hash = text_due"
+                    f" WHERE {docs.key} = ANY(%s::text[])",
+                    ([owner for owner, _due, _doc in rows],),
+                )
+            done += len(rows)
+            if done >= limit:
+                break
+    return done
+
+
 DELETE_TASK_TEXT = "DELETE FROM legato_tasks_text WHERE task_id = ANY(%s::text[])"
 DELETE_TASKS_TEXT_OF = (
     "DELETE FROM legato_tasks_text"
@@ -115,68 +178,6 @@ def words(text: str) -> str:
         decomposed = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SEPARATORS.sub(" ", text).lower().strip()
-
-
-def _text_values(
-    source_hash: int, source: Any, result_hash: int | None, result: Any
-) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "text_hash": source_hash,
-        "keys": words(source.keys),
-        "input": words(source.input),
-        "result_text_hash": result_hash,
-        "output": None,
-        "reason_text": None,
-    }
-    if result_hash is not None:
-        r = result()
-        values["output"] = words(r.output)
-        values["reason_text"] = words(r.reason)
-    return values
-
-
-def workflow_search_values(wf: Workflow) -> dict[str, Any]:
-    """The search columns of a workflow row about to be written, and its text."""
-    columns = workflow_columns(wf)
-    return {
-        "reason": columns.reason,
-        "event": columns.event,
-        "failed_ref_names": columns.failed_ref_names,
-        "classifier": columns.classifier,
-        **_text_values(
-            workflow_source_hash(wf),
-            workflow_source(wf),
-            workflow_result_hash(wf),
-            lambda: workflow_result(wf),
-        ),
-    }
-
-
-def task_search_values(task: Task) -> dict[str, Any]:
-    """The search columns of a task row about to be written, and its text (once it ended)."""
-    values: dict[str, Any] = {
-        "workflow_type": task.workflow_type,
-        "correlation_id": task.correlation_id,
-        "scheduled_time": task.scheduled_time,
-        "start_time": task.start_time,
-        "end_time": task.end_time,
-        "update_time": task.update_time,
-        "reason": task.reason_for_incompletion,
-        "text_hash": task_text_hash(task),
-        "keys": None,
-        "input": None,
-        "output": None,
-        "reason_text": None,
-    }
-    if values["text_hash"] is not None:
-        source, result = task_text(task)
-        values.update(
-            keys=words(source.keys),
-            input=words(source.input),
-            output=words(result.output),
-            reason_text=words(result.reason),
-        )
-    return values
 
 
 # --- compiling a search ------------------------------------------------------------------------
@@ -211,35 +212,26 @@ class _Compiler:
         tokens = words(node.text).split()
         tests: list[str] = []
         if tokens:
-            if node.column is not None:
-                weight = _WEIGHTS[node.column]
-                part = "source" if weight in _SOURCE_WEIGHTS else "result"
-                tests.append(self._tsquery(table, part, tokens, node.prefix, (weight,)))
-            else:
-                for part, weights in (("source", _SOURCE_WEIGHTS), ("result", _RESULT_WEIGHTS)):
-                    tests.append(self._tsquery(table, part, tokens, node.prefix, weights))
+            text_columns = [node.column] if node.column is not None else list(_WEIGHTS)
+            phrases = []
+            for text_column in text_columns:
+                weight = _WEIGHTS[text_column]
+                terms = [f"'{t}':{weight}" for t in tokens]
+                if node.prefix:
+                    terms[-1] = f"'{tokens[-1]}':*{weight}"
+                phrases.append("(" + " <-> ".join(terms) + ")")
+            # One phrase per column: its words all in that column (as an FTS5 phrase).
+            self.params.append(" | ".join(phrases))
+            texts, key = _TEXT_TABLES[table.name]
+            tests.append(
+                f"{table.key} IN (SELECT x.{key} FROM {texts} AS x"
+                " WHERE x.document @@ to_tsquery('simple', %s))"
+            )
         if node.column is None and not node.prefix and " " not in node.text:
             for column in table.exact:  # ids are not in the text: compare them exactly
                 self.params.append(node.text)
                 tests.append(f"{column} IS NOT DISTINCT FROM %s")
         return "(" + " OR ".join(tests) + ")" if tests else "false"
-
-    def _tsquery(
-        self, table: Table, part: str, tokens: list[str], prefix: bool, weights: tuple[str, ...]
-    ) -> str:
-        """The row's text `part` holds the phrase, every word in the same one of `weights`."""
-        phrases = []
-        for weight in weights:
-            terms = [f"'{t}':{weight}" for t in tokens]
-            if prefix:
-                terms[-1] = f"'{tokens[-1]}':*{weight}"
-            phrases.append("(" + " <-> ".join(terms) + ")")
-        self.params.append(" | ".join(phrases))
-        text_table, key = _TEXT_TABLES[table.name]
-        return (
-            f"{table.key} IN (SELECT x.{key} FROM {text_table} AS x"
-            f" WHERE x.{part} @@ to_tsquery('simple', %s))"
-        )
 
     def compare(self, node: Compare, table: Table) -> str:
         f, op = node.field, node.op

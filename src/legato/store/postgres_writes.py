@@ -23,7 +23,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from legato.errors import ConflictError, RevisionConflict
-from legato.model import Task, TaskDef, Workflow, WorkflowDef
+from legato.model import Task, TaskDef, TaskStatus, Workflow, WorkflowDef
 from legato.store import postgres_search as search
 from legato.store.base import Changeset, ClaimedTask, ClaimLimits, QueueEntry, WorkflowWrite
 from legato.store.postgres_notify import QUEUE_CHANNEL, definitions_payload, queue_payloads
@@ -41,7 +41,7 @@ DELETE FROM legato_queue WHERE task_id IN (
     SELECT task_id FROM legato_queue WHERE task_id = ANY(%s::text[]) ORDER BY task_id FOR UPDATE)
 """
 _INSERT_SNAPSHOT = """
-INSERT INTO legato_definition_snapshots (hash, doc) VALUES (%s, %s::jsonb)
+INSERT INTO legato_definition_snapshots (hash, doc) VALUES (%s, %s::json)
 ON CONFLICT (hash) DO NOTHING
 """
 # The search columns and the full-text parts come from postgres_search (named parameters).
@@ -49,13 +49,13 @@ _INSERT_WORKFLOW = """
 INSERT INTO legato_workflows (
     name, version, status, correlation_id, parent_workflow_id, priority,
     create_time, update_time, end_time, next_wake_at, def_hash, doc, idempotency_key,
-    reason, event, failed_ref_names, classifier, text_hash, result_text_hash, workflow_id, rev)
+    reason, event, failed_ref_names, classifier, text_due, workflow_id, rev)
 VALUES (
     %(name)s, %(version)s, %(status)s, %(correlation_id)s, %(parent_workflow_id)s,
     %(priority)s, %(create_time)s, %(update_time)s, %(end_time)s, %(next_wake_at)s,
-    %(def_hash)s, %(doc)s::jsonb, %(idempotency_key)s,
-    %(reason)s, %(event)s, %(failed_ref_names)s, %(classifier)s, %(text_hash)s,
-    %(result_text_hash)s, %(workflow_id)s, 1)
+    %(def_hash)s, %(doc)s::json, %(idempotency_key)s,
+    %(reason)s, %(event)s, %(failed_ref_names)s, %(classifier)s, %(text_due)s,
+    %(workflow_id)s, 1)
 """
 _UPDATE_WORKFLOW = """
 UPDATE legato_workflows
@@ -63,34 +63,34 @@ SET name = %(name)s, version = %(version)s, status = %(status)s,
     correlation_id = %(correlation_id)s, parent_workflow_id = %(parent_workflow_id)s,
     priority = %(priority)s, create_time = %(create_time)s, update_time = %(update_time)s,
     end_time = %(end_time)s, next_wake_at = %(next_wake_at)s,
-    def_hash = COALESCE(NULLIF(%(def_hash)s, ''), def_hash), doc = %(doc)s::jsonb,
+    def_hash = COALESCE(NULLIF(%(def_hash)s, ''), def_hash), doc = %(doc)s::json,
     idempotency_key = %(idempotency_key)s, reason = %(reason)s, event = %(event)s,
     failed_ref_names = %(failed_ref_names)s, classifier = %(classifier)s,
-    text_hash = %(text_hash)s, result_text_hash = %(result_text_hash)s, rev = rev + 1
+    text_due = %(text_due)s, rev = rev + 1
 WHERE workflow_id = %(workflow_id)s AND rev = %(expected_rev)s
 """
 _INSERT_TASK = """
 INSERT INTO legato_tasks (
     workflow_id, seq, ref_name, task_def_name, task_type, status, doc,
     workflow_type, correlation_id, scheduled_time, start_time, end_time, update_time, reason,
-    text_hash, task_id)
+    text_due, task_id)
 VALUES (
     %(workflow_id)s, %(seq)s, %(ref_name)s, %(task_def_name)s, %(task_type)s, %(status)s,
-    %(doc)s::jsonb, %(workflow_type)s, %(correlation_id)s, %(scheduled_time)s,
-    %(start_time)s, %(end_time)s, %(update_time)s, %(reason)s, %(text_hash)s, %(task_id)s)
+    %(doc)s::json, %(workflow_type)s, %(correlation_id)s, %(scheduled_time)s,
+    %(start_time)s, %(end_time)s, %(update_time)s, %(reason)s, %(text_due)s, %(task_id)s)
 """
 _UPDATE_TASK = """
 UPDATE legato_tasks
 SET workflow_id = %(workflow_id)s, seq = %(seq)s, ref_name = %(ref_name)s,
     task_def_name = %(task_def_name)s, task_type = %(task_type)s, status = %(status)s,
-    doc = %(doc)s::jsonb, workflow_type = %(workflow_type)s, correlation_id = %(correlation_id)s,
+    doc = %(doc)s::json, workflow_type = %(workflow_type)s, correlation_id = %(correlation_id)s,
     scheduled_time = %(scheduled_time)s, start_time = %(start_time)s, end_time = %(end_time)s,
-    update_time = %(update_time)s, reason = %(reason)s, text_hash = %(text_hash)s
+    update_time = %(update_time)s, reason = %(reason)s, text_due = %(text_due)s
 WHERE task_id = %(task_id)s
 """
 _INSERT_ARCHIVED_RUN = """
 INSERT INTO legato_workflow_history (workflow_id, run, archived_time, doc)
-VALUES (%s, %s, %s, %s::jsonb)
+VALUES (%s, %s, %s, %s::json)
 """
 _DELETE_TASK_LOGS = "DELETE FROM legato_task_logs WHERE task_id = ANY(%s::text[])"
 _DELETE_TASKS = "DELETE FROM legato_tasks WHERE task_id = ANY(%s::text[])"
@@ -202,11 +202,9 @@ async def _write_workflow(conn: Conn, write: WorkflowWrite, checks: _Checks) -> 
         if not write.definition_hash:
             raise ValueError(f"inserting workflow {wf.workflow_id} needs a definition_hash")
         await cur.execute(_INSERT_WORKFLOW, row)
-        await conn.execute(search.WORKFLOW_TEXT_INSERT, row)
     else:
         await cur.execute(_UPDATE_WORKFLOW, {**row, "expected_rev": write.expected_rev})
         checks.workflow_updates.append((write, cur))
-        await conn.execute(search.WORKFLOW_TEXT_UPDATE, row)
     if write.archived_runs:
         await conn.cursor().executemany(
             _INSERT_ARCHIVED_RUN,
@@ -219,15 +217,11 @@ async def _write_workflow(conn: Conn, write: WorkflowWrite, checks: _Checks) -> 
 
 async def _write_tasks(conn: Conn, write: WorkflowWrite, checks: _Checks) -> None:
     if write.new_tasks:
-        rows = [_task_row(t) for t in write.new_tasks]
-        await conn.cursor().executemany(_INSERT_TASK, rows)
-        await conn.cursor().executemany(search.TASK_TEXT_INSERT, rows)
+        await conn.cursor().executemany(_INSERT_TASK, [_task_row(t) for t in write.new_tasks])
     if write.updated_tasks:
-        rows = [_task_row(t) for t in write.updated_tasks]
         cur = conn.cursor()
-        await cur.executemany(_UPDATE_TASK, rows)
+        await cur.executemany(_UPDATE_TASK, [_task_row(t) for t in write.updated_tasks])
         checks.task_updates.append((write, cur, len(write.updated_tasks)))
-        await conn.cursor().executemany(search.TASK_TEXT_UPDATE, rows)
 
 
 def _unique_conflict(exc: pg_errors.UniqueViolation) -> ConflictError:
@@ -302,11 +296,9 @@ async def remove_workflow(conn: Conn, workflow_id: str) -> bool:
 
 
 # --- queues and timers -----------------------------------------------------------------------
-# One statement: take visible entries in claim order (ix_legato_queue_claim, no sort) skipping
-# rows other claimers hold, delete them, mark their SCHEDULED tasks IN_PROGRESS (the same
-# document changes as SqliteStore's claim), bump each workflow's rev once (rows locked in id
-# order) and lower its next_wake_at to the earliest response deadline, record the poll.
-_CLAIM = """
+# Take visible entries in claim order (ix_legato_queue_claim, no sort), skipping the rows other
+# claimers and committing transactions hold, delete them, and read their tasks.
+_TAKE = """
 WITH picked AS (
     SELECT task_id FROM legato_queue
     WHERE queue_name = %(queue)s AND visible_at <= %(now)s
@@ -317,50 +309,32 @@ WITH picked AS (
     DELETE FROM legato_queue AS q USING picked AS p
     WHERE q.task_id = p.task_id
     RETURNING q.task_id, q.visible_at, q.priority
-), claimed AS (
-    UPDATE legato_tasks AS t
-    SET status = 'IN_PROGRESS',
-        start_time = CASE WHEN t.start_time = 0 THEN %(now)s ELSE t.start_time END,
-        update_time = %(now)s,
-        doc = (t.doc - 'worker_id') || jsonb_build_object(
-            'status', 'IN_PROGRESS',
-            'poll_count', COALESCE((t.doc ->> 'poll_count')::integer, 0) + 1,
-            'start_time', CASE WHEN COALESCE((t.doc ->> 'start_time')::bigint, 0) = 0
-                               THEN %(now)s ELSE (t.doc ->> 'start_time')::bigint END,
-            'first_start_time', CASE WHEN COALESCE((t.doc ->> 'first_start_time')::bigint, 0) = 0
-                                     THEN %(now)s ELSE (t.doc ->> 'first_start_time')::bigint END,
-            'update_time', %(now)s,
-            'callback_after_seconds', 0
-        ) || jsonb_strip_nulls(jsonb_build_object('worker_id', %(worker)s::text))
-    FROM taken
-    WHERE t.task_id = taken.task_id AND t.status = 'SCHEDULED'
-    RETURNING t.workflow_id, t.doc, taken.visible_at, taken.priority
-), deadlines AS (
-    SELECT workflow_id,
-           %(now)s + 1000 * MIN(NULLIF((doc ->> 'response_timeout_seconds')::bigint, 0))
-               AS deadline
-    FROM claimed GROUP BY workflow_id
-), locked AS (
-    SELECT w.workflow_id, d.deadline
-    FROM legato_workflows AS w JOIN deadlines AS d ON d.workflow_id = w.workflow_id
-    ORDER BY w.workflow_id
-    FOR UPDATE OF w
-), bumped AS (
-    UPDATE legato_workflows AS w
-    SET rev = w.rev + 1, next_wake_at = LEAST(w.next_wake_at, locked.deadline)
-    FROM locked WHERE w.workflow_id = locked.workflow_id
-    RETURNING w.workflow_id, w.rev
-), polled AS (
-    INSERT INTO legato_poll_data (queue_name, domain, worker_id, last_poll_time)
-    SELECT %(queue)s, %(domain)s, %(worker)s::text, %(now)s WHERE %(worker)s::text IS NOT NULL
-    ON CONFLICT (queue_name, domain, worker_id)
-    DO UPDATE SET last_poll_time = excluded.last_poll_time
 )
-SELECT c.doc, COALESCE(b.rev, 0), k.taken
-FROM (SELECT count(*) AS taken FROM taken) AS k
-LEFT JOIN claimed AS c ON true
-LEFT JOIN bumped AS b ON b.workflow_id = c.workflow_id
-ORDER BY c.visible_at, c.priority DESC
+SELECT taken.task_id, t.status, t.doc
+FROM taken LEFT JOIN legato_tasks AS t ON t.task_id = taken.task_id
+ORDER BY taken.visible_at, taken.priority DESC
+"""
+# No commit can change these tasks meanwhile: it would first lock their queue rows, which this
+# transaction deleted.
+_CLAIM_TASK = """
+UPDATE legato_tasks SET status = 'IN_PROGRESS', doc = %s::json, start_time = %s, update_time = %s
+WHERE task_id = %s
+"""
+# One rev bump per workflow, rows locked in id order; next_wake_at lowered to the earliest
+# response deadline (NULL: none).
+_BUMP = """
+UPDATE legato_workflows AS w
+SET rev = w.rev + 1, next_wake_at = LEAST(w.next_wake_at, d.deadline)
+FROM (
+    SELECT x.workflow_id, v.deadline
+    FROM legato_workflows AS x
+    JOIN unnest(%s::text[], %s::bigint[]) AS v (workflow_id, deadline)
+        ON v.workflow_id = x.workflow_id
+    ORDER BY x.workflow_id
+    FOR UPDATE OF x
+) AS d
+WHERE w.workflow_id = d.workflow_id
+RETURNING w.workflow_id, w.rev
 """
 
 
@@ -373,43 +347,76 @@ async def claim_tasks(
     domain: str | None,
     limits: ClaimLimits | None,
 ) -> list[ClaimedTask]:
-    if limits is None:
-        return await _claim(conn, queue_name, count, worker_id, now, domain)
-    # Limits are counted and enforced inside one transaction per task definition: the
-    # advisory lock serialises the claims of that definition only.
-    async with conn.transaction():
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-            (f"legato.limits:{limits.task_def_name}",),
-        )
-        count = min(count, await _allowed(conn, limits, now))
-        claimed = await _claim(conn, queue_name, count, worker_id, now, domain)
-        if claimed and limits.rate_limit_per_frequency:
+    """A claim in two round trips: BEGIN and the take; then the tasks' new documents (made
+    here, as SqliteStore makes them), the rev bumps, the poll record and COMMIT."""
+    async with conn.pipeline() as pipeline, conn.transaction():
+        if limits is not None:
+            # Limits are counted and enforced inside the claim's transaction; the advisory lock
+            # serialises the claims of that task definition only.
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                (f"legato.limits:{limits.task_def_name}",),
+            )
+            await pipeline.sync()
+            count = min(count, await _allowed(conn, limits, now))
+        claimed: list[Task] = []
+        while len(claimed) < count:
+            want = count - len(claimed)
+            cur = await conn.execute(_TAKE, {"queue": queue_name, "now": now, "count": want})
+            await pipeline.sync()
+            rows = await cur.fetchall()
+            for _task_id, status, doc in rows:
+                if status != TaskStatus.SCHEDULED:  # done, cancelled or gone: drop the entry
+                    continue
+                task = Task.from_doc(doc)
+                task.status = TaskStatus.IN_PROGRESS
+                task.poll_count += 1
+                if not task.start_time:
+                    task.start_time = now
+                if not task.first_start_time:
+                    task.first_start_time = now
+                task.update_time = now
+                task.worker_id = worker_id
+                task.callback_after_seconds = 0
+                claimed.append(task)
+            if len(rows) < want:  # the queue has no more visible entries
+                break
+        bumped = None
+        if claimed:
+            await conn.cursor().executemany(
+                _CLAIM_TASK,
+                [
+                    (orjson.dumps(t.to_doc()).decode(), t.start_time, now, t.task_id)
+                    for t in claimed
+                ],
+            )
+            deadlines = _deadlines(claimed, now)
+            bumped = await conn.execute(_BUMP, (list(deadlines), list(deadlines.values())))
+        elif worker_id is not None:
+            # Only the poll record to write: it need not wait for the WAL flush (losing the
+            # last poll time in a database crash is harmless), so idle pollers cost no fsync.
+            await conn.execute("SET LOCAL synchronous_commit = off")
+        if worker_id is not None:
+            await conn.execute(_RECORD_POLL, (queue_name, domain or "", worker_id, now))
+        if claimed and limits is not None and limits.rate_limit_per_frequency:
             await conn.cursor().executemany(
                 _RECORD_HANDOUT, [(limits.task_def_name, now)] * len(claimed)
             )
-    return claimed
+    revs = dict(await bumped.fetchall()) if bumped is not None else {}
+    return [ClaimedTask(t, revs.get(t.workflow_instance_id, 0)) for t in claimed]
 
 
-async def _claim(
-    conn: Conn, queue_name: str, count: int, worker_id: str | None, now: int, domain: str | None
-) -> list[ClaimedTask]:
-    params = {"queue": queue_name, "now": now, "worker": worker_id, "domain": domain or ""}
-    claimed: list[ClaimedTask] = []
-    first = True
-    while len(claimed) < count or first:
-        want = count - len(claimed)
-        cur = await conn.execute(_CLAIM, {**params, "count": want})
-        rows = await cur.fetchall()  # at least one row: (None, 0, 0) when nothing was taken
-        first = False
-        taken = int(rows[0][2])
-        claimed.extend(
-            ClaimedTask(Task.from_doc(doc), rev) for doc, rev, _ in rows if doc is not None
-        )
-        if taken < want or want <= 0:
-            # The queue has no more visible entries (or nothing was asked for).
-            break
-    return claimed
+def _deadlines(claimed: list[Task], now: int) -> dict[str, int | None]:
+    """Per workflow, the earliest response deadline of its claimed tasks (None: none)."""
+    out: dict[str, int | None] = {}
+    for task in claimed:
+        timeout_ms = task.response_timeout_seconds * 1000
+        deadline = now + timeout_ms if timeout_ms > 0 else None
+        earlier = out.get(task.workflow_instance_id)
+        if earlier is not None and (deadline is None or earlier < deadline):
+            deadline = earlier
+        out[task.workflow_instance_id] = deadline
+    return out
 
 
 _COUNT_IN_PROGRESS = (
@@ -517,13 +524,13 @@ async def requeue_missing(
 
 # --- definitions ------------------------------------------------------------------------------
 _UPSERT_TASK_DEF = """
-INSERT INTO legato_task_defs (name, doc, create_time, update_time) VALUES (%s, %s::jsonb, %s, %s)
+INSERT INTO legato_task_defs (name, doc, create_time, update_time) VALUES (%s, %s::json, %s, %s)
 ON CONFLICT (name) DO UPDATE SET
     doc = excluded.doc, create_time = excluded.create_time, update_time = excluded.update_time
 """
 _UPSERT_WORKFLOW_DEF = """
 INSERT INTO legato_workflow_defs (name, version, doc, create_time, update_time)
-VALUES (%s, %s, %s::jsonb, %s, %s)
+VALUES (%s, %s, %s::json, %s, %s)
 ON CONFLICT (name, version) DO UPDATE SET
     doc = excluded.doc, create_time = excluded.create_time, update_time = excluded.update_time
 """

@@ -4,7 +4,7 @@ This is the schema the Alembic migrations build (a test checks that they agree);
 these tables with SQLAlchemy Core or, on measured hot paths, raw SQL naming the same tables.
 
 Portability: times are epoch milliseconds in BIGINT columns; documents (`doc`) are the orjson
-encoding of a model's storage form, a BLOB on SQLite and JSONB on PostgreSQL (the `DOCUMENT`
+encoding of a model's storage form, a BLOB on SQLite and JSON on PostgreSQL (the `DOCUMENT`
 type). Every constraint and index has an explicit name so migrations can refer to it.
 """
 
@@ -13,8 +13,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-# An orjson-encoded document: bytes on SQLite, JSONB on PostgreSQL.
-DOCUMENT = sa.LargeBinary().with_variant(postgresql.JSONB(), "postgresql")
+# An orjson-encoded document: bytes on SQLite, `json` on PostgreSQL (its text as written, key
+# order included: `jsonb` would reorder object keys, which shows in Conductor's renderings).
+DOCUMENT = sa.LargeBinary().with_variant(postgresql.JSON(), "postgresql")
 # A 64-bit surrogate key that is SQLite's rowid alias (BIGINT PRIMARY KEY would not be).
 ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -128,6 +129,14 @@ sa.Index("ix_legato_workflows_end_time", workflows.c.end_time)
 # batches), as for tasks below.
 _BEHIND = "text_due IS NOT text_hash"
 _BEHIND_PG = "text_due IS DISTINCT FROM text_hash"
+# Full-text hits (FTS5 rowids) back to their rows; set when a document is first made.
+_HAS_TEXT = "text_id IS NOT NULL"
+sa.Index(
+    "ix_legato_workflows_text_id",
+    workflows.c.text_id,
+    sqlite_where=sa.text(_HAS_TEXT),
+    postgresql_where=sa.text(_HAS_TEXT),
+)
 sa.Index(
     "ix_legato_workflows_text_behind",
     workflows.c.text_due,
@@ -166,6 +175,12 @@ sa.Index("ix_legato_tasks_def_status", tasks.c.task_def_name, tasks.c.status)
 # Added by 0002 (search): first pages of task searches by status or by type.
 sa.Index("ix_legato_tasks_status_scheduled_time", tasks.c.status, tasks.c.scheduled_time)
 sa.Index("ix_legato_tasks_task_type_scheduled_time", tasks.c.task_type, tasks.c.scheduled_time)
+sa.Index(
+    "ix_legato_tasks_text_id",
+    tasks.c.text_id,
+    sqlite_where=sa.text(_HAS_TEXT),
+    postgresql_where=sa.text(_HAS_TEXT),
+)
 sa.Index(
     "ix_legato_tasks_text_behind",
     tasks.c.text_due,
@@ -310,13 +325,12 @@ def is_search_table(name: str) -> bool:
     return any(name == t or name in {t + s for s in _FTS_SHADOWS} for t in SQLITE_FTS_TABLES)
 
 
-# Added by 0002 (search on PostgreSQL): the same text as `tsvector`s, in a table of its own per
-# kind of row (one row per workflow / task: the source part, keys weighted A and input B, and
-# the result part, output C and reason D, each with its hash and a GIN index), written only
-# when a part's text changes, so that the frequent updates of workflow and task rows never
-# touch a GIN index. PostgreSQL only, so outside `metadata` like the FTS5 tables: the
-# migration and the DDL event below make them, `is_search_table` covers them. See
-# `store/postgres_search.py`.
+# Added by 0002 (search on PostgreSQL): the same documents as `tsvector`s (keys weighted A,
+# input B, output C, reason D), in a table of their own per kind of row with a GIN index,
+# brought in step with `text_due` in batches like the FTS5 tables, so that the frequent updates
+# of workflow and task rows never touch a GIN index. PostgreSQL only, so outside `metadata`
+# like the FTS5 tables: the migration and the DDL event below make them, `is_search_table`
+# covers them. See `store/postgres_search.py`.
 POSTGRES_TEXT_TABLES: dict[str, str] = {
     "legato_workflows_text": "workflow_id",
     "legato_tasks_text": "task_id",
@@ -327,12 +341,10 @@ def postgres_text_ddl() -> list[str]:
     out = []
     for table, key in POSTGRES_TEXT_TABLES.items():
         out.append(
-            f"CREATE TABLE {table} ({key} text NOT NULL, source_hash bigint,"
-            " source tsvector, result_hash bigint, result tsvector,"
+            f"CREATE TABLE {table} ({key} text NOT NULL, document tsvector NOT NULL,"
             f" CONSTRAINT pk_{table} PRIMARY KEY ({key}))"
         )
-        for part in ("source", "result"):
-            out.append(f"CREATE INDEX ix_{table}_{part} ON {table} USING gin ({part})")
+        out.append(f"CREATE INDEX ix_{table}_document ON {table} USING gin (document)")
     return out
 
 
@@ -360,4 +372,3 @@ def _create_search_tables(target: sa.MetaData, connection: sa.Connection, **kw: 
 
 
 sa.event.listen(metadata, "after_create", _create_search_tables)
-

@@ -45,7 +45,7 @@ from legato.search.documents import (
     workflow_text_hash,
 )
 from legato.search.fields import Absent, Field, Kind
-from legato.search.nodes import And, Compare, HasTask, Match, Node, Not, Op, Or
+from legato.search.nodes import And, Compare, HasTask, Match, Node, Not, Op
 from legato.search.request import SearchPage, SearchRequest
 from legato.store.snapshots import DefinitionCache
 
@@ -193,7 +193,7 @@ _WORKFLOWS = _Table(
         "priority": "w.priority",
         "idempotency_key": "w.idempotency_key",
     },
-    ("w.workflow_id", "w.correlation_id"),
+    ("w.workflow_id",),  # correlation ids are words of the document's keys
 )
 _TASKS = _Table(
     "legato_tasks",
@@ -232,8 +232,11 @@ class _Compiler:
     Every expression is two-valued (never NULL), so NOT means "everything else": a row where
     the field is absent does not match `field = x` and does match `NOT field = x`."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, text_driven: bool = True) -> None:
         self.params: list[Any] = []
+        # False: a full-text hit list is only tested, never walked (see `_page_ids`).
+        self.text_driven = text_driven
+        self.text_queries: list[tuple[str, str]] = []  # (FTS table, query) of every match
 
     def where(self, node: Node | None, table: _Table) -> str:
         return "1" if node is None else self.node(node, table)
@@ -252,11 +255,17 @@ class _Compiler:
         return "(" + joiner.join(self.node(item, table) for item in node.items) + ")"
 
     def match(self, node: Match, table: _Table) -> str:
-        """One match, by itself: the parts of a document are separate rows, so words joined by
-        AND are looked up one by one (each may be in either part)."""
-        self.params.append(_fts_query(node))
-        tests = [f"{table.key} IN (SELECT owner FROM {table.fts} WHERE {table.fts} MATCH ?)"]
-        if node.column is None and not node.prefix and " " not in node.text:
+        """One match: the rows whose document's rowid the FTS5 index answers (rowids only: no
+        document is read), or, for a plain word, whose id is that word."""
+        query = _fts_query(node)
+        self.params.append(query)
+        self.text_queries.append((table.fts, query))
+        column = f"{'' if self.text_driven else '+'}{table.alias}.text_id"
+        tests = [
+            f"({column} IS NOT NULL AND {column} IN "
+            f"(SELECT rowid FROM {table.fts} WHERE {table.fts} MATCH ?))"
+        ]
+        if node.column is None and _may_be_id(node):
             for column in table.exact:  # ids are not in the text: compare them exactly
                 self.params.append(node.text)
                 tests.append(f"{column} IS ?")
@@ -346,6 +355,13 @@ def _glob(value: str, *, wildcards: bool = True) -> str:
     return "".join(out)
 
 
+def _may_be_id(node: Match) -> bool:
+    """Whether a word may be an id (ids have digits: UUIDs, `wf-3`); a plain word like
+    `charlie` is left to the index alone, which keeps its plan a single index lookup."""
+    text = node.text
+    return not node.prefix and " " not in text and any(ch.isdigit() for ch in text)
+
+
 def _fts_query(node: Match) -> str:
     """One match as an FTS5 query: a quoted phrase (never FTS5 syntax from the user)."""
     phrase = '"' + node.text.replace('"', '""') + '"'
@@ -365,12 +381,34 @@ def _page_ids(
     (total,) = conn.execute(f"SELECT COUNT(*) {sql_from}", params).fetchone()
     if request.size == 0 or request.start >= total:
         return total, []
+    if compiler.text_queries and _broad(conn, compiler.text_queries):
+        # Many full-text hits: walking the sort order and testing each row against the hit
+        # list finds a page sooner than sorting every hit (SQLite cannot know which is which).
+        compiler = _Compiler(text_driven=False)
+        where = compiler.where(request.where, table)
+        params = compiler.params
+        sql_from = f"FROM {table.name} AS {table.alias} WHERE {where}"
     order = compiler.order_by(request, table)
     rows = conn.execute(
         f"SELECT {table.key} {sql_from} ORDER BY {order} LIMIT ? OFFSET ?",
         [*params, request.size, request.start],
     ).fetchall()
     return total, [row[0] for row in rows]
+
+
+_BROAD_HITS = 2000
+
+
+def _broad(conn: sqlite3.Connection, queries: list[tuple[str, str]]) -> bool:
+    """Whether every full-text match of a search has many hits (counting them reads doclists
+    only: fast)."""
+    for fts, query in queries:
+        (hits,) = conn.execute(
+            f"SELECT COUNT(*) FROM {fts} WHERE {fts} MATCH ?", (query,)
+        ).fetchone()
+        if hits <= _BROAD_HITS:
+            return False
+    return True
 
 
 def _by_ids(conn: sqlite3.Connection, sql: str, ids: list[str]) -> Iterable[tuple[Any, ...]]:

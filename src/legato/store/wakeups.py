@@ -81,21 +81,24 @@ class QueueWakeups:
             return
         if timeout_s <= 0:
             return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        signal.waiters.append(waiter)
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool | None] = loop.create_future()
+        signal.waiters.append(waiter)  # type: ignore[arg-type]
+        # Not asyncio.wait_for: on Python 3.11 it can swallow a cancellation that arrives just
+        # as the wait ends, which would hang a shutdown. A timer resolves the waiter instead.
+        timer = loop.call_later(timeout_s, _time_out, waiter)
         try:
-            await asyncio.wait_for(waiter, timeout_s)
-        except TimeoutError:
-            pass
+            await waiter
         except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
+            if waiter.done() and not waiter.cancelled() and waiter.result() is None:
                 self.notify(queue_name)  # we were woken but will not claim: pass it on
             raise
         finally:
+            timer.cancel()
             if not waiter.done():
                 waiter.cancel()
             with contextlib.suppress(ValueError):  # notify() took it already
-                signal.waiters.remove(waiter)
+                signal.waiters.remove(waiter)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Cancel timers and release every waiter."""
@@ -117,3 +120,8 @@ class QueueWakeups:
         if signal is None:
             signal = self._signals[queue_name] = _Signal()
         return signal
+
+
+def _time_out(waiter: asyncio.Future[bool | None]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)  # False: timed out; notify() sets None

@@ -27,6 +27,7 @@ import orjson
 from legato.client.models import Workflow
 from legato.embedded.engine import EmbeddedEngine
 from legato.embedded.transport import LocalTaskTransport
+from legato.errors import NotFoundError
 from legato.model import Task as EngineTask
 from legato.model import TaskStatus, base_ref
 from legato.model import Workflow as EngineWorkflow
@@ -162,7 +163,7 @@ class WorkflowEnvironment:
         nobody works on); then `drive` the workflow on."""
         task_id = await self.engine.update_task_by_ref(workflow_id, task_ref, status, output)
         if not task_id:
-            raise LookupError(f"workflow {workflow_id} has no pending task {task_ref!r}")
+            raise NotFoundError(f"workflow {workflow_id} has no pending task {task_ref!r}")
 
     async def terminate_workflow(self, workflow_id: str, reason: str | None = None) -> None:
         await self.engine.terminate_workflow(workflow_id, reason)

@@ -81,3 +81,7 @@ class TaskContext:
         """The log lines not sent yet (for the worker runtime)."""
         logs, self._logs = self._logs, []
         return logs
+
+    def restore_logs(self, logs: list[dict[str, Any]]) -> None:
+        """Put back lines a failed heartbeat did not deliver (for the worker runtime)."""
+        self._logs[:0] = logs

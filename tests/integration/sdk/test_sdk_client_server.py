@@ -241,3 +241,124 @@ def test_search_tasks(server: ThreadedServer) -> None:
         wf_id = client.start_workflow("sdk_search_t")
         found = client.search_tasks("taskType = 'sdk_st'")
         assert [r["workflowId"] for r in found] == [wf_id]
+
+
+def test_more_definition_operations(server: ThreadedServer) -> None:
+    require(server, "POST", "/api/metadata/workflow/validate")
+    require(server, "PUT", "/api/metadata/workflow")
+    with Client(server.url) as client:
+        flow = dsl.workflow("sdk_validated").then(dsl.noop("n"))
+        client.validate_workflow_def(flow)
+        with pytest.raises(BadRequestError):
+            client.validate_workflow_def({"name": "sdk_invalid", "tasks": []})
+        client.update_workflow_defs([flow, dsl.workflow("sdk_validated", 2).then(dsl.noop("n"))])
+        assert client.get_workflow_def("sdk_validated")["version"] == 2
+
+
+def test_event_handlers(server: ThreadedServer) -> None:
+    for method, path in (
+        ("POST", "/api/event"),
+        ("GET", "/api/event/x"),
+        ("DELETE", "/api/event/x"),
+    ):
+        require(server, method, path)
+    handler = {
+        "name": "sdk_on_event",
+        "event": "conductor:sdk_validated:sdk_queue",
+        "active": True,
+        "actions": [{"action": "start_workflow", "start_workflow": {"name": "sdk_validated"}}],
+    }
+    with Client(server.url) as client:
+        client.register_event_handler(handler)
+        assert [
+            h["name"] for h in client.list_event_handlers_for("conductor:sdk_validated:sdk_queue")
+        ] == ["sdk_on_event"]
+        client.update_event_handler({**handler, "active": False})
+        assert client.list_event_handlers_for("conductor:sdk_validated:sdk_queue") == []
+        assert any(h["name"] == "sdk_on_event" for h in client.list_event_handlers())
+        client.delete_event_handler("sdk_on_event")
+        assert all(h["name"] != "sdk_on_event" for h in client.list_event_handlers())
+
+
+def test_more_workflow_reads_and_operations(server: ThreadedServer) -> None:
+    require(server, "GET", "/api/workflow/running/x")
+    require(server, "GET", "/api/workflow/x/correlated/y")
+    require(server, "POST", "/api/workflow/x/resetcallbacks")
+    require(server, "DELETE", "/api/workflow/x/terminate-remove")
+    with Client(server.url) as client:
+        client.register(human_flow("sdk_reads"))
+        wf_id = client.start_workflow("sdk_reads", correlation_id="sdk-corr")
+        assert wf_id in client.list_running_workflows("sdk_reads", version=1)
+        (found,) = client.find_correlated_workflows("sdk_reads", "sdk-corr")
+        assert found.workflow_id == wf_id
+        client.decide_workflow(wf_id)
+        client.reset_callbacks(wf_id)
+        assert client.get_task(client.get_workflow(wf_id).task("approve").task_id).status == (
+            "IN_PROGRESS"
+        )
+        client.terminate_remove_workflow(wf_id, "gone")
+        with pytest.raises(NotFoundError):
+            client.get_workflow(wf_id)
+
+
+def test_signal_and_update_v2(server: ThreadedServer) -> None:
+    require(server, "POST", "/api/tasks/x/COMPLETED/signal")
+    require(server, "POST", "/api/tasks/update-v2")
+    with Client(server.url) as client:
+        client.register(dsl.workflow("sdk_signal").then(dsl.wait("until_told"), dsl.task("sdk_v2")))
+        wf_id = client.start_workflow("sdk_signal")
+        other = client.start_workflow("sdk_signal")
+        client.signal_workflow(wf_id, "COMPLETED", {"told": True})
+        client.signal_workflow(other, "COMPLETED")
+        assert client.get_workflow(wf_id).task("until_told").output_data == {"told": True}
+        first = client.poll_task("sdk_v2", worker_id="me")
+        assert first is not None
+        following = client.update_task_v2(
+            {
+                "workflowInstanceId": first.workflow_instance_id,
+                "taskId": first.task_id,
+                "status": "COMPLETED",
+                "workerId": "me",
+            }
+        )
+        assert following is not None and following.task_type == "sdk_v2"
+        assert client.list_queue_sizes().get("sdk_v2", 0) == 0
+
+
+def test_execute_workflow(server: ThreadedServer) -> None:
+    require(server, "POST", "/api/workflow/execute/x/1")
+    with Client(server.url) as client:
+        client.register(dsl.workflow("sdk_execute").then(dsl.noop("n")).output(x=dsl.input("x")))
+        answer = client.execute_workflow("sdk_execute", {"x": 1}, version=1, wait_for_seconds=5)
+    assert answer["status"] == "COMPLETED" and answer["output"] == {"x": 1}
+
+
+def test_send_message(server: ThreadedServer) -> None:
+    require(server, "POST", "/api/workflow/x/messages")
+    with Client(server.url) as client:
+        client.register(human_flow("sdk_messages"))
+        wf_id = client.start_workflow("sdk_messages")
+        assert client.send_message(wf_id, {"hello": 1})
+
+
+def test_other_bulk_operations(server: ThreadedServer) -> None:
+    for method, path in (
+        ("PUT", "/api/workflow/bulk/pause"),
+        ("PUT", "/api/workflow/bulk/resume"),
+        ("POST", "/api/workflow/bulk/retry"),
+        ("POST", "/api/workflow/bulk/restart"),
+        ("DELETE", "/api/workflow/bulk/remove"),
+        ("DELETE", "/api/workflow/bulk/terminate-remove"),
+    ):
+        require(server, method, path)
+    with Client(server.url) as client:
+        client.register(human_flow("sdk_bulk_ops"))
+        ids = [client.start_workflow("sdk_bulk_ops") for _ in range(2)]
+        assert sorted(client.bulk_pause_workflows(ids).successful) == sorted(ids)
+        assert sorted(client.bulk_resume_workflows(ids).successful) == sorted(ids)
+        client.bulk_terminate_workflows(ids)
+        assert sorted(client.bulk_restart_workflows(ids).successful) == sorted(ids)
+        client.bulk_terminate_workflows(ids)
+        client.bulk_retry_workflows(ids)  # nothing failed: per-id errors, not an exception
+        assert sorted(client.bulk_terminate_remove_workflows(ids).successful) == sorted(ids)
+        assert sorted(client.bulk_remove_workflows(ids).errors) == sorted(ids)  # gone already

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from legato.client import TaskDef, dsl
+from legato.errors import NotFoundError
 from legato.testing import NO_ANSWER, SyncWorkflowEnvironment, WorkflowEnvironment
 from legato.worker import InProgress, TaskContext, TaskError, worker_task
 
@@ -98,7 +99,7 @@ async def test_a_human_task_leaves_the_workflow_idle_until_answered() -> None:
         assert wf.status == "RUNNING" and wf.task("approve").status == "IN_PROGRESS"
         await env.complete_task(wf.workflow_id, "approve", {"n": 4})
         wf = await env.drive(wf.workflow_id)
-        with pytest.raises(LookupError):
+        with pytest.raises(NotFoundError, match="no pending task 'approve'"):
             await env.complete_task(wf.workflow_id, "approve")
     assert wf.status == "COMPLETED" and wf.output == {"n": 8}
 

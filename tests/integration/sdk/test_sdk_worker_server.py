@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import Any
 
@@ -158,3 +159,36 @@ async def test_heartbeats_keep_a_long_task_alive_past_its_response_timeout(
     assert time.monotonic() - t0 >= 2.4
     assert silent.status == "TIMED_OUT"
     assert silent.task("sdk_long_silent").status == "TIMED_OUT"
+
+
+async def test_a_slow_task_type_does_not_block_a_fast_one(server: ThreadedServer) -> None:
+    release = threading.Event()
+
+    @worker_task("sdk_slow", concurrency=2)
+    def slow() -> None:
+        release.wait(20)
+
+    @worker_task("sdk_fast", concurrency=2)
+    async def fast(i: int) -> dict[str, int]:
+        return {"i": i}
+
+    async with AsyncClient(server.url) as client, worker(server, slow, fast):
+        await client.register(dsl.workflow("sdk_slow_flow").then(dsl.task(slow)))
+        await client.register(
+            dsl.workflow("sdk_fast_flow").then(dsl.task(fast, input={"i": dsl.input("i")}))
+        )
+        slow_ids = [await client.start_workflow("sdk_slow_flow") for _ in range(4)]
+        fast_runs = await asyncio.gather(
+            *(client.run_workflow("sdk_fast_flow", {"i": i}, timeout=10) for i in range(10))
+        )
+        assert [wf.output for wf in fast_runs] == [{"i": i} for i in range(10)]
+        slow_now = [await client.get_workflow(i) for i in slow_ids]
+        assert sorted(wf.tasks[0].status for wf in slow_now) == [
+            "IN_PROGRESS",
+            "IN_PROGRESS",
+            "SCHEDULED",
+            "SCHEDULED",
+        ]
+        release.set()
+        done = [await client.wait_for_workflow(i, timeout=10) for i in slow_ids]
+    assert {wf.status for wf in done} == {"COMPLETED"}

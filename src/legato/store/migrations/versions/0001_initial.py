@@ -19,7 +19,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Spelled out here rather than imported from schema.py: a migration is frozen history.
-DOCUMENT = sa.LargeBinary().with_variant(postgresql.JSONB(), "postgresql")
+# PostgreSQL: `json`, which keeps a document's text as written (key order included), as SQLite
+# does; `jsonb` would reorder object keys, and key order shows in Conductor's renderings.
+DOCUMENT = sa.LargeBinary().with_variant(postgresql.JSON(), "postgresql")
 ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 

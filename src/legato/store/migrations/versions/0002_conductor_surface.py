@@ -23,7 +23,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Spelled out here rather than imported from schema.py: a migration is frozen history.
-DOCUMENT = sa.LargeBinary().with_variant(postgresql.JSONB(), "postgresql")
+# PostgreSQL: `json`, which keeps a document's text as written (key order included), as SQLite
+# does; `jsonb` would reorder object keys, and key order shows in Conductor's renderings.
+DOCUMENT = sa.LargeBinary().with_variant(postgresql.JSON(), "postgresql")
 ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
@@ -165,12 +167,17 @@ def _search_upgrade() -> None:
     ):
         with op.batch_alter_table(table) as batch:
             for name, type_, nullable, default in columns:
-                batch.add_column(
-                    sa.Column(name, type_, nullable=nullable, server_default=default)
-                )
-    for name, table, columns in _SEARCH_INDEXES:
-        op.create_index(name, table, columns)
+                batch.add_column(sa.Column(name, type_, nullable=nullable, server_default=default))
+    for name, table, keys in _SEARCH_INDEXES:
+        op.create_index(name, table, keys)
     for table in ("legato_workflows", "legato_tasks"):
+        op.create_index(
+            f"ix_{table}_text_id",
+            table,
+            ["text_id"],
+            sqlite_where=sa.text("text_id IS NOT NULL"),
+            postgresql_where=sa.text("text_id IS NOT NULL"),
+        )
         op.create_index(
             f"ix_{table}_text_behind",
             table,
@@ -284,6 +291,7 @@ def _search_downgrade() -> None:
             op.execute(f"DROP TABLE {name}")
     for table in ("legato_tasks", "legato_workflows"):
         op.drop_index(f"ix_{table}_text_behind", table_name=table)
+        op.drop_index(f"ix_{table}_text_id", table_name=table)
     for name, table, _columns in reversed(_SEARCH_INDEXES):
         op.drop_index(name, table_name=table)
     for table, columns in (
@@ -310,9 +318,9 @@ def _history_downgrade() -> None:
     op.drop_table("legato_workflow_history")
 
 
-# Search on PostgreSQL: the full-text document of each workflow and task as tsvectors in a
-# table of its own (`source`: keys A, input B; `result`: output C, reason D; each with its hash
-# and a GIN index), written by PostgresStore's commits when a part's text changes.
+# Search on PostgreSQL: the full-text document of each workflow and task as a tsvector (keys
+# A, input B, output C, reason D) in a table of its own with a GIN index, brought in step with
+# `text_due` by PostgresStore (rows whose `text_hash` differs are behind).
 _PG_TEXT_TABLES = (("legato_workflows_text", "workflow_id"), ("legato_tasks_text", "task_id"))
 
 
@@ -321,17 +329,10 @@ def _pg_search_upgrade() -> None:
         return
     for table, key in _PG_TEXT_TABLES:
         op.execute(
-            f"CREATE TABLE {table} ({key} text NOT NULL, source_hash bigint,"
-            " source tsvector, result_hash bigint, result tsvector,"
+            f"CREATE TABLE {table} ({key} text NOT NULL, document tsvector NOT NULL,"
             f" CONSTRAINT pk_{table} PRIMARY KEY ({key}))"
         )
-        for part in ("source", "result"):
-            op.execute(f"CREATE INDEX ix_{table}_{part} ON {table} USING gin ({part})")
-    # Rows written before get their text at their next write.
-    op.execute(
-        "INSERT INTO legato_workflows_text (workflow_id) SELECT workflow_id FROM legato_workflows"
-    )
-    op.execute("INSERT INTO legato_tasks_text (task_id) SELECT task_id FROM legato_tasks")
+        op.execute(f"CREATE INDEX ix_{table}_document ON {table} USING gin (document)")
 
 
 def _pg_search_downgrade() -> None:

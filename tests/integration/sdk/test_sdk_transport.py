@@ -1,4 +1,5 @@
-"""`HttptoolsTransport` against a scripted HTTP/1.1 server on a local socket."""
+"""`HttptoolsTransport` and the client's fast path against a scripted HTTP/1.1 server on a local
+socket."""
 
 from __future__ import annotations
 
