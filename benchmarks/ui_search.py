@@ -227,6 +227,7 @@ def main() -> int:
                 ("executions, free text", "/executions?q=customer-77", True),
                 ("executions, page 400 (offset 9,975)", "/executions?start=9975", False),
                 ("analytics, one type, 30 days", "/analytics?name=refund&period=30d", False),
+                ("overview (four counts, queues)", "/", False),
             ]
             print(
                 f"\nUI pages over {args.executions:,} executions (median / p95 of {args.runs} runs):"
