@@ -47,10 +47,9 @@ class SignalResponder:
         self._waiters: set[_Waiter] = set()
         workflows.listeners.append(self._changed)
 
-    def _changed(self, changed: list[Workflow]) -> None:
+    def _changed(self, ids: set[str]) -> None:
         if not self._waiters:
             return
-        ids = {wf.workflow_id for wf in changed}
         for waiter in self._waiters:
             if waiter.watching & ids:
                 waiter.event.set()

@@ -80,6 +80,7 @@ class TaskService:
             )
             if claimed:
                 self.workflows.running.claimed(claimed)
+                self.workflows.changed({c.task.workflow_instance_id for c in claimed})
                 return [c.task for c in claimed]
             remaining = deadline - loop.time()
             if remaining <= 0:

@@ -159,7 +159,9 @@ class WorkflowService:
         self.locks = WorkflowLocks()
         self.running = RunningWorkflows()
         # Called with the workflows whose state changed, after each commit (live views, waiters).
-        self.listeners: list[Callable[[list[Workflow]], None]] = []
+        # Called with the ids of workflows whose state changed (a commit, or tasks claimed by
+        # workers), on the event loop: live views and sync-execute waiters.
+        self.listeners: list[Callable[[set[str]], None]] = []
 
     # ------------------------------------------------------------------ use cases
     async def start(
@@ -338,11 +340,13 @@ class WorkflowService:
     async def _commit(self, step: _Step) -> None:
         """Commit a step; on success its workflows go (back) into the cache, else nowhere."""
         await self.store.commit(step.changeset())
-        changed = [p.workflow for p in step.pending.values()]
-        for wf in changed:
-            self.running.put(wf)
+        for p in step.pending.values():
+            self.running.put(p.workflow)
+        self.changed(set(step.pending))
+
+    def changed(self, workflow_ids: set[str]) -> None:
         for listener in self.listeners:
-            listener(changed)
+            listener(workflow_ids)
 
     def _new_workflow(self, start: WorkflowStart, now: int) -> Workflow:
         definition: WorkflowDef = start.definition

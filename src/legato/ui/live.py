@@ -17,8 +17,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import orjson
 
-from legato.model import Workflow
-
 RECHECK_S = 2.0
 MIN_INTERVAL_S = 0.25
 MAX_STREAM_S = 10.0
@@ -29,10 +27,10 @@ class LiveUpdates:
     def __init__(self) -> None:
         self._watchers: dict[str, set[asyncio.Event]] = {}
 
-    def notify(self, workflows: list[Workflow]) -> None:
-        """The WorkflowService listener (runs on the event loop, after a commit)."""
-        for wf in workflows:
-            for event in self._watchers.get(wf.workflow_id, ()):
+    def notify(self, workflow_ids: set[str]) -> None:
+        """The WorkflowService listener (runs on the event loop, after a change)."""
+        for workflow_id in workflow_ids:
+            for event in self._watchers.get(workflow_id, ()):
                 event.set()
 
     @contextlib.contextmanager

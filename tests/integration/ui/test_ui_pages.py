@@ -215,7 +215,7 @@ async def test_the_live_stream_sends_the_state_then_each_change() -> None:
     nxt = asyncio.ensure_future(anext(stream))
     await asyncio.sleep(0.05)
     assert live.watched == 1
-    live.notify([type("W", (), {"workflow_id": "wf"})()])  # type: ignore[list-item]
+    live.notify({"wf"})
     # Version 1 again is not sent; version 2 is.
     assert await nxt == b'id: 2\nevent: update\ndata: {"v":"2"}\n\n'
     assert await anext(stream) == b'event: gone\ndata: {"workflowId":"wf"}\n\n'
