@@ -183,11 +183,8 @@ async def commit_changes(
                 )
             for sql, params in extra:
                 await cur.execute(sql, params)
-            import os
-
-            if not os.environ.get("NO_NOTIFY"):
-                for payload in queue_payloads(node_id, changes.enqueue, _now_ms()):
-                    await cur.execute(_NOTIFY, (QUEUE_CHANNEL, payload))
+            for payload in queue_payloads(node_id, changes.enqueue, _now_ms()):
+                await cur.execute(_NOTIFY, (QUEUE_CHANNEL, payload))
             await pipeline.sync()
             checks.verify()
             if progress is not None:

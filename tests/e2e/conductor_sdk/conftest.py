@@ -38,7 +38,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.filterwarnings("ignore::DeprecationWarning"))
-            item.add_marker(pytest.mark.timeout(60))
+            item.add_marker(pytest.mark.timeout(240))
 
 
 # ------------------------------------------------------------------------------ the server

@@ -143,8 +143,8 @@ def test_failing_workers(
     ):
         flaky = workflow_client.start_workflow_by_name(flaky_wf, {"attempt": 7})
         fatal = workflow_client.start_workflow_by_name(fatal_wf, {"order": "A-1"})
-        flaky_run = wait_for(workflow_client, flaky, timeout=30)
-        fatal_run = wait_for(workflow_client, fatal, timeout=30)
+        flaky_run = wait_for(workflow_client, flaky, timeout=100)
+        fatal_run = wait_for(workflow_client, fatal, timeout=100)
 
     # An exception: FAILED, retried retryCount times, then the workflow FAILED.
     assert flaky_run.status == "FAILED"
