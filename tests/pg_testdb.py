@@ -69,8 +69,9 @@ def _ensure_template() -> None:
     _template_ready = True
 
 
-def fresh_database(*, migrated: bool) -> str:
-    """The URL of a database for this test: empty, or with the schema at head if `migrated`."""
+def fresh_database(*, migrated: bool, per_test: bool = True) -> str:
+    """The URL of a database for this test: empty, or with the schema at head if `migrated`.
+    A database not `per_test` (a module's) is the caller's to `release_database`."""
     with _lock:
         admin_url()  # skips when there is no server
         if _free[migrated]:
@@ -81,8 +82,17 @@ def fresh_database(*, migrated: bool) -> str:
             name = f"legato_test_{os.getpid()}_{next(_counter)}"
             template = TEMPLATE if migrated else "template0"
             _execute(f"CREATE DATABASE {name} TEMPLATE {template}")
-        _in_use.append((name, migrated))
+        if per_test:
+            _in_use.append((name, migrated))
     return url_of(name)
+
+
+def release_database(url: str, *, migrated: bool = True) -> None:
+    """Recycle a database that was not `per_test`."""
+    name = urlsplit(url).path.lstrip("/")
+    with _lock:
+        _in_use.append((name, migrated))
+    release()
 
 
 def release() -> None:

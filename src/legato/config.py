@@ -36,4 +36,10 @@ class Settings(BaseSettings):
     system_task_workers: int = Field(
         default=8, ge=1, description="Concurrent async system tasks (HTTP, ...) per node."
     )
+    pg_pool_size: int = Field(
+        default=4,
+        ge=1,
+        description="PostgreSQL connections per node (about the database's cores: more"
+        " connections than cores only contend).",
+    )
     log_level: str = Field(default="info", description="Log level of the server.")

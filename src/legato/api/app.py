@@ -60,7 +60,7 @@ def build_store(settings: Settings) -> Store:
     if scheme == "sqlite":
         options = {"synchronous": settings.sqlite_synchronous}
     elif scheme in ("postgresql", "postgres"):
-        options = {}
+        options = {"pool_size": settings.pg_pool_size}
     else:
         raise UnsupportedDatabaseError(
             f"Unsupported database URL {url!r}: this Legato supports sqlite:///path.db"

@@ -1,7 +1,7 @@
 """PostgresStore: the Store protocol on PostgreSQL, for one or many Legato nodes.
 
-- A pool of autocommit connections (psycopg 3, async) serves every read and write: a read or
-  a claim is one statement, a commit one pipelined transaction (see `postgres_writes`).
+- A pool of autocommit connections (psycopg 3, async) serves every read and write: a read is
+  one statement, a claim and a commit are two round trips each (see `postgres_writes`).
 - Queues: claims take rows with FOR UPDATE SKIP LOCKED on the index that serves the poll;
   long pollers wait in memory (`QueueWakeups`), woken by this node's commits at once and by
   other nodes' commits through LISTEN/NOTIFY (`postgres_notify.Listener`).
@@ -88,7 +88,7 @@ class PostgresStore(PostgresEvents):
         self,
         url: str,
         *,
-        pool_size: int = 10,
+        pool_size: int = 4,
         pool_min_size: int = 1,
         pool_timeout_s: float = 5.0,
         connect_timeout_s: int = 5,

@@ -2,14 +2,15 @@
 
 Round trips. A commit is one pipeline: BEGIN and every statement of the Changeset go out
 together and come back in one round trip; the revision checks are read from the results; COMMIT
-is the second round trip (ROLLBACK instead on a conflict). A claim is one statement, so one
-round trip in autocommit mode. NOTIFY is sent inside the committing transaction, so other nodes
-hear of new queue entries exactly when they become visible.
+is the second round trip (ROLLBACK instead on a conflict). A claim is two: BEGIN and the take,
+then the tasks' updates, the rev bumps, the poll record and COMMIT. NOTIFY is sent inside the
+committing transaction, so other nodes hear of new queue entries exactly when they become
+visible.
 
-Lock order, the same everywhere, so that writers never deadlock one another: queue rows (by
-task id), then workflow rows (by workflow id), then task rows. A commit first locks (or deletes)
-the queue rows of every task it touches; a claim takes queue rows with SKIP LOCKED, so it never
-waits for a commit's, and it locks workflow rows in id order.
+Locks. A commit first locks (or deletes) the queue rows of every task it touches, then workflow
+rows in id order, then task rows; a claim takes queue rows with SKIP LOCKED (never waiting for a
+commit's), then its tasks, then their workflows in id order. A commit that touches a task a
+claim holds waits before it has locked anything else: no lock cycles between writers.
 """
 
 from __future__ import annotations

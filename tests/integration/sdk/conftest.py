@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from sdk_server import ThreadedServer
 
+import pg_testdb
 from legato.api.app import create_app
 from legato.config import Settings
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -20,13 +21,19 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ThreadedServer]:
     """One server per test module (tests use their own definition names)."""
-    assert request.param == "sqlite"
-    directory: Path = tmp_path_factory.mktemp("sdk")
-    settings = Settings(db=f"sqlite:///{directory / 'sdk.db'}", timer_interval_ms=20)
+    if request.param == "postgresql":
+        db = pg_testdb.fresh_database(migrated=True, per_test=False)
+    else:
+        assert request.param == "sqlite"
+        directory: Path = tmp_path_factory.mktemp("sdk")
+        db = f"sqlite:///{directory / 'sdk.db'}"
+    settings = Settings(db=db, timer_interval_ms=20)
     running = ThreadedServer(create_app(settings))
     running.start()
     yield running
     running.stop()
+    if request.param == "postgresql":
+        pg_testdb.release_database(db)
 
 
 @pytest.fixture(autouse=True)

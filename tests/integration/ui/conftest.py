@@ -1,6 +1,6 @@
 """Server-side tests of the web UI: pages rendered by the app in process, behind httpx.
 
-`client` runs a real app (real services, a fresh SQLite database) and `services` is its
+`client` runs a real app (real services, a fresh database of each backend) and `services` is its
 `Services`, for seeding without HTTP round trips. No browser here: tests/e2e/ui has those.
 """
 
@@ -13,14 +13,21 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+import pg_testdb
 from legato.api.app import create_app
 from legato.config import Settings
 from legato.service.container import Services
 
+BACKENDS = ["sqlite", "postgresql"]
 
-@pytest.fixture
-def app(tmp_path: Path) -> FastAPI:
-    return create_app(Settings(db=f"sqlite:///{tmp_path / 'ui.db'}", timer_interval_ms=20))
+
+@pytest.fixture(params=BACKENDS)
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> FastAPI:
+    if request.param == "postgresql":
+        db = pg_testdb.fresh_database(migrated=True)
+    else:
+        db = f"sqlite:///{tmp_path / 'ui.db'}"
+    return create_app(Settings(db=db, timer_interval_ms=20))
 
 
 @pytest.fixture
