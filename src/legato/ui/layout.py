@@ -18,6 +18,7 @@ side, every block centred on its parent's axis. Edges are orthogonal polylines.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -91,15 +92,15 @@ class Canvas:
 
 
 # --------------------------------------------------------------------------- blocks
-class Block:
+class Block(ABC):
     """A laid-out piece of the diagram: entry at the top centre, exit at the bottom centre."""
 
     width: float
     height: float
 
+    @abstractmethod
     def place(self, canvas: Canvas, cx: float, top: float) -> tuple[str | None, str | None]:
         """Draw at (centre x, top y); the refs of the first and last node (for edge marks)."""
-        raise NotImplementedError
 
 
 class Leaf(Block):
