@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from legato.api import responses
 from legato.api.context import services_of
@@ -101,6 +101,47 @@ Classifier = Annotated[str | None, Query(description="Comma-separated classifier
 TopLevelOnly = Annotated[bool, Query(description="Only workflows without a parent workflow")]
 
 
+class _Search:
+    """The parameters every search endpoint takes (a FastAPI dependency)."""
+
+    def __init__(
+        self,
+        start: Start = 0,
+        size: Size = 100,
+        sort: Sort = None,
+        freeText: FreeText = "*",
+        query: SearchQuery = None,
+    ) -> None:
+        self.kwargs: dict[str, Any] = {
+            "query": query,
+            "free_text": freeText,
+            "sort": sort,
+            "start": start,
+            "size": size,
+        }
+
+
+class _WorkflowSearch(_Search):
+    """Workflow searches also filter by classifier and keep only top-level workflows."""
+
+    def __init__(
+        self,
+        start: Start = 0,
+        size: Size = 100,
+        sort: Sort = None,
+        freeText: FreeText = "*",
+        query: SearchQuery = None,
+        classifier: Classifier = None,
+        topLevelOnly: TopLevelOnly = False,
+    ) -> None:
+        super().__init__(start, size, sort, freeText, query)
+        self.kwargs.update(classifier=classifier, top_level_only=topLevelOnly)
+
+
+SearchParams = Annotated[_Search, Depends()]
+WorkflowSearchParams = Annotated[_WorkflowSearch, Depends()]
+
+
 # ------------------------------------------------------------------------------ workflows
 @router.get(
     "/api/workflow/search",
@@ -108,26 +149,9 @@ TopLevelOnly = Annotated[bool, Query(description="Only workflows without a paren
     summary="Search workflows; answers SearchResult<WorkflowSummary>",
     responses=_search_result(_WORKFLOW_SUMMARY),
 )
-async def search_workflows(
-    request: Request,
-    start: Start = 0,
-    size: Size = 100,
-    sort: Sort = None,
-    freeText: FreeText = "*",
-    query: SearchQuery = None,
-    classifier: Classifier = None,
-    topLevelOnly: TopLevelOnly = False,
-) -> Response:
+async def search_workflows(request: Request, params: WorkflowSearchParams) -> Response:
     search = services_of(request).search
-    page = await search.workflows(
-        query=query,
-        free_text=freeText,
-        sort=sort,
-        start=start,
-        size=size,
-        classifier=classifier,
-        top_level_only=topLevelOnly,
-    )
+    page = await search.workflows(**params.kwargs)
     return responses.json(search.workflow_summaries(page))
 
 
@@ -137,26 +161,9 @@ async def search_workflows(
     summary="Search workflows; answers SearchResult<Workflow> (workflows without tasks)",
     responses=_search_result(ref("Workflow")),
 )
-async def search_workflows_v2(
-    request: Request,
-    start: Start = 0,
-    size: Size = 100,
-    sort: Sort = None,
-    freeText: FreeText = "*",
-    query: SearchQuery = None,
-    classifier: Classifier = None,
-    topLevelOnly: TopLevelOnly = False,
-) -> Response:
+async def search_workflows_v2(request: Request, params: WorkflowSearchParams) -> Response:
     search = services_of(request).search
-    page = await search.workflows(
-        query=query,
-        free_text=freeText,
-        sort=sort,
-        start=start,
-        size=size,
-        classifier=classifier,
-        top_level_only=topLevelOnly,
-    )
+    page = await search.workflows(**params.kwargs)
     return responses.json(search.workflow_documents(page))
 
 
@@ -166,18 +173,9 @@ async def search_workflows_v2(
     summary="Search workflows by their tasks (query and freeText over task fields)",
     responses=_search_result(_WORKFLOW_SUMMARY),
 )
-async def search_workflows_by_tasks(
-    request: Request,
-    start: Start = 0,
-    size: Size = 100,
-    sort: Sort = None,
-    freeText: FreeText = "*",
-    query: SearchQuery = None,
-) -> Response:
+async def search_workflows_by_tasks(request: Request, params: SearchParams) -> Response:
     search = services_of(request).search
-    page = await search.workflows_by_tasks(
-        query=query, free_text=freeText, sort=sort, start=start, size=size
-    )
+    page = await search.workflows_by_tasks(**params.kwargs)
     return responses.json(search.workflow_summaries(page))
 
 
@@ -187,18 +185,9 @@ async def search_workflows_by_tasks(
     summary="Search workflows by their tasks; answers SearchResult<Workflow>",
     responses=_search_result(ref("Workflow")),
 )
-async def search_workflows_by_tasks_v2(
-    request: Request,
-    start: Start = 0,
-    size: Size = 100,
-    sort: Sort = None,
-    freeText: FreeText = "*",
-    query: SearchQuery = None,
-) -> Response:
+async def search_workflows_by_tasks_v2(request: Request, params: SearchParams) -> Response:
     search = services_of(request).search
-    page = await search.workflows_by_tasks(
-        query=query, free_text=freeText, sort=sort, start=start, size=size
-    )
+    page = await search.workflows_by_tasks(**params.kwargs)
     return responses.json(search.workflow_documents(page))
 
 
@@ -209,16 +198,9 @@ async def search_workflows_by_tasks_v2(
     summary="Search tasks; answers SearchResult<TaskSummary>",
     responses=_search_result(_TASK_SUMMARY),
 )
-async def search_tasks(
-    request: Request,
-    start: Start = 0,
-    size: Size = 100,
-    sort: Sort = None,
-    freeText: FreeText = "*",
-    query: SearchQuery = None,
-) -> Response:
+async def search_tasks(request: Request, params: SearchParams) -> Response:
     search = services_of(request).search
-    page = await search.tasks(query=query, free_text=freeText, sort=sort, start=start, size=size)
+    page = await search.tasks(**params.kwargs)
     return responses.json(search.task_summaries(page))
 
 
@@ -228,14 +210,7 @@ async def search_tasks(
     summary="Search tasks; answers SearchResult<Task>",
     responses=_search_result(ref("Task")),
 )
-async def search_tasks_v2(
-    request: Request,
-    start: Start = 0,
-    size: Size = 100,
-    sort: Sort = None,
-    freeText: FreeText = "*",
-    query: SearchQuery = None,
-) -> Response:
+async def search_tasks_v2(request: Request, params: SearchParams) -> Response:
     search = services_of(request).search
-    page = await search.tasks(query=query, free_text=freeText, sort=sort, start=start, size=size)
+    page = await search.tasks(**params.kwargs)
     return responses.json(await search.task_documents(page))
