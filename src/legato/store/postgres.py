@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 import uuid
@@ -38,7 +37,8 @@ from legato.store import postgres_reads as reads
 from legato.store import postgres_search as search
 from legato.store import postgres_writes as writes
 from legato.store.base import Changeset, ClaimedTask, ClaimLimits, TaskLog, WorkflowAnalytics
-from legato.store.postgres_events import EVENTS_SIGNAL, PostgresEvents, publish_statements
+from legato.store.postgres_commit import CommitSet, GroupCommitter
+from legato.store.postgres_events import EVENTS_SIGNAL, PostgresEvents
 from legato.store.postgres_notify import Listener, wake_queues
 from legato.store.postgres_schema import prepare_schema
 from legato.store.snapshots import DefinitionCache
@@ -94,6 +94,8 @@ class PostgresStore(PostgresEvents):
         connect_timeout_s: int = 5,
         snapshot_cache_size: int = 1024,
         application_name: str = "legato",
+        commits_in_flight: int = 2,
+        commit_group_size: int = 128,
     ) -> None:
         self.url = url
         self.conninfo = conninfo_of(url)
@@ -114,6 +116,9 @@ class PostgresStore(PostgresEvents):
         self._listener: Listener | None = None
         self._text_task: asyncio.Task[None] | None = None
         self._closed = False
+        self._committer = GroupCommitter(
+            self._run, self.node_id, max_in_flight=commits_in_flight, max_sets=commit_group_size
+        )
 
     # --- lifecycle -------------------------------------------------------------------------
     async def open(self) -> None:
@@ -158,6 +163,7 @@ class PostgresStore(PostgresEvents):
         if self._text_task is not None:
             self._text_task.cancel()
             await asyncio.gather(self._text_task, return_exceptions=True)
+        await self._committer.close()
         if self._listener is not None:
             await self._listener.stop()
         if self._pool is not None:
@@ -229,22 +235,9 @@ class PostgresStore(PostgresEvents):
             or changes.events
         ):
             return
-        extra = publish_statements(self.node_id, changes.events)
-        # Retried on a fresh connection only if the connection failed before COMMIT was sent.
-        progress: list[str] = []
-        revs = await self._run(
-            functools.partial(
-                writes.commit_changes,
-                changes=changes,
-                snapshots=self._snapshots,
-                node_id=self.node_id,
-                extra=extra,
-                progress=progress,
-            ),
-            retry_if=lambda: not progress,
-        )
-        for write, rev in zip(changes.workflows, revs, strict=True):
-            write.workflow.rev = rev
+        await self._committer.commit(CommitSet(changes, self._snapshots))
+        for write in changes.workflows:
+            write.workflow.rev = 1 if write.expected_rev is None else write.expected_rev + 1
             if write.definition_hash and write.definition_hash not in self._snapshots:
                 self._snapshots.put(write.definition_hash, write.workflow.definition)
         if changes.enqueue:

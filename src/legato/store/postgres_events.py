@@ -1,6 +1,6 @@
 """PostgresStore's event tables: the built-in queue's messages, event handlers, executions.
 
-Mirrors `sqlite_events`. Messages are published inside `commit` (`publish_statements`) and
+Mirrors `sqlite_events`. Messages are published inside `commit` (`legato_commit`, see postgres_commit) and
 announced to every node with NOTIFY; claims lease messages with SKIP LOCKED, so several nodes
 share the event queue without handing one message to two of them at once.
 """
@@ -16,7 +16,7 @@ from psycopg import errors as pg_errors
 
 from legato.errors import ConflictError, NotFoundError
 from legato.store.base import EventExecution, EventMessage
-from legato.store.postgres_notify import definitions_payload, events_payload
+from legato.store.postgres_notify import definitions_payload
 from legato.store.wakeups import QueueWakeups
 
 T = TypeVar("T")
@@ -25,12 +25,6 @@ Conn = psycopg.AsyncConnection[Any]
 # The wake-up signal of the event processor (not a task queue: no task type has a NUL byte).
 EVENTS_SIGNAL = "\0events"
 
-_PUBLISH = """
-INSERT INTO legato_event_messages
-    (message_id, queue_name, payload, created_time, visible_at, deliveries)
-VALUES (%s, %s, %s::json, %s, %s, 0)
-ON CONFLICT (message_id) DO NOTHING
-"""
 _CLAIM = """
 WITH picked AS (
     SELECT message_id FROM legato_event_messages
@@ -62,29 +56,6 @@ UPDATE legato_event_executions SET status = %s, doc = %s::json
 WHERE handler_name = %s AND execution_id = %s
 """
 _NOTIFY = "SELECT pg_notify(%s, %s)"
-
-
-def publish_statements(
-    node_id: str, messages: list[EventMessage]
-) -> list[tuple[str, tuple[Any, ...]]]:
-    """The statements `commit` runs to publish messages with the rest of a Changeset."""
-    if not messages:
-        return []
-    out: list[tuple[str, tuple[Any, ...]]] = [
-        (
-            _PUBLISH,
-            (
-                m.message_id,
-                m.queue_name,
-                orjson.dumps(m.payload).decode(),
-                m.created_time,
-                m.created_time,
-            ),
-        )
-        for m in messages
-    ]
-    out.append((_NOTIFY, events_payload(node_id)))
-    return out
 
 
 class _Plumbing(Protocol):

@@ -1,16 +1,15 @@
-"""PostgresStore's write transactions: functions of a pooled (autocommit) connection.
+"""PostgresStore's write transactions other than commits (see postgres_commit): functions of a
+pooled (autocommit) connection.
 
-Round trips. A commit is one pipeline: BEGIN and every statement of the Changeset go out
-together and come back in one round trip; the revision checks are read from the results; COMMIT
-is the second round trip (ROLLBACK instead on a conflict). A claim is two: BEGIN and the take,
-then the tasks' updates, the rev bumps, the poll record and COMMIT. NOTIFY is sent inside the
-committing transaction, so other nodes hear of new queue entries exactly when they become
-visible.
+A claim is two round trips: BEGIN and the take, then the tasks' updates, the rev bumps, the
+poll record and COMMIT. NOTIFY is sent inside the committing transaction, so other nodes hear
+of new queue entries exactly when they become visible.
 
-Locks. A commit first locks (or deletes) the queue rows of every task it touches, then workflow
-rows in id order, then task rows; a claim takes queue rows with SKIP LOCKED (never waiting for a
-commit's), then its tasks, then their workflows in id order. A commit that touches a task a
-claim holds waits before it has locked anything else: no lock cycles between writers.
+Locks. A commit (legato_commit) first locks the queue rows of every task it touches, then
+workflow rows in id order, then task rows; a claim takes queue rows with SKIP LOCKED (never
+waiting for a commit's), then its tasks, then their workflows in id order. A commit that
+touches a task a claim holds waits before it has locked anything else: no lock cycles between
+writers.
 """
 
 from __future__ import annotations
@@ -23,254 +22,22 @@ import orjson
 import psycopg
 from psycopg import errors as pg_errors
 
-from legato.errors import ConflictError, RevisionConflict
-from legato.model import Task, TaskDef, TaskStatus, Workflow, WorkflowDef
+from legato.errors import ConflictError
+from legato.model import Task, TaskDef, TaskStatus, WorkflowDef
 from legato.store import postgres_search as search
-from legato.store.base import Changeset, ClaimedTask, ClaimLimits, QueueEntry, WorkflowWrite
+from legato.store.base import ClaimedTask, ClaimLimits, QueueEntry
 from legato.store.postgres_notify import QUEUE_CHANNEL, definitions_payload, queue_payloads
-from legato.store.snapshots import DefinitionCache
 
 Conn = psycopg.AsyncConnection[Any]
 _Def = TypeVar("_Def", TaskDef, WorkflowDef)
 
-# --- executions -----------------------------------------------------------------------------
-_LOCK_QUEUE_ROWS = """
-SELECT 1 FROM legato_queue WHERE task_id = ANY(%s::text[]) ORDER BY task_id FOR UPDATE
-"""
-_DELETE_QUEUE_ROWS = """
-DELETE FROM legato_queue WHERE task_id IN (
-    SELECT task_id FROM legato_queue WHERE task_id = ANY(%s::text[]) ORDER BY task_id FOR UPDATE)
-"""
-_INSERT_SNAPSHOT = """
-INSERT INTO legato_definition_snapshots (hash, doc) VALUES (%s, %s::json)
-ON CONFLICT (hash) DO NOTHING
-"""
-# The search columns and the full-text parts come from postgres_search (named parameters).
-_INSERT_WORKFLOW = """
-INSERT INTO legato_workflows (
-    name, version, status, correlation_id, parent_workflow_id, priority,
-    create_time, update_time, end_time, next_wake_at, def_hash, doc, idempotency_key,
-    reason, event, failed_ref_names, classifier, text_due, workflow_id, rev)
-VALUES (
-    %(name)s, %(version)s, %(status)s, %(correlation_id)s, %(parent_workflow_id)s,
-    %(priority)s, %(create_time)s, %(update_time)s, %(end_time)s, %(next_wake_at)s,
-    %(def_hash)s, %(doc)s::json, %(idempotency_key)s,
-    %(reason)s, %(event)s, %(failed_ref_names)s, %(classifier)s, %(text_due)s,
-    %(workflow_id)s, 1)
-"""
-_UPDATE_WORKFLOW = """
-UPDATE legato_workflows
-SET name = %(name)s, version = %(version)s, status = %(status)s,
-    correlation_id = %(correlation_id)s, parent_workflow_id = %(parent_workflow_id)s,
-    priority = %(priority)s, create_time = %(create_time)s, update_time = %(update_time)s,
-    end_time = %(end_time)s, next_wake_at = %(next_wake_at)s,
-    def_hash = COALESCE(NULLIF(%(def_hash)s, ''), def_hash), doc = %(doc)s::json,
-    idempotency_key = %(idempotency_key)s, reason = %(reason)s, event = %(event)s,
-    failed_ref_names = %(failed_ref_names)s, classifier = %(classifier)s,
-    text_due = %(text_due)s, rev = rev + 1
-WHERE workflow_id = %(workflow_id)s AND rev = %(expected_rev)s
-"""
-_INSERT_TASK = """
-INSERT INTO legato_tasks (
-    workflow_id, seq, ref_name, task_def_name, task_type, status, doc,
-    workflow_type, correlation_id, scheduled_time, start_time, end_time, update_time, reason,
-    text_due, task_id)
-VALUES (
-    %(workflow_id)s, %(seq)s, %(ref_name)s, %(task_def_name)s, %(task_type)s, %(status)s,
-    %(doc)s::json, %(workflow_type)s, %(correlation_id)s, %(scheduled_time)s,
-    %(start_time)s, %(end_time)s, %(update_time)s, %(reason)s, %(text_due)s, %(task_id)s)
-"""
-_UPDATE_TASK = """
-UPDATE legato_tasks
-SET workflow_id = %(workflow_id)s, seq = %(seq)s, ref_name = %(ref_name)s,
-    task_def_name = %(task_def_name)s, task_type = %(task_type)s, status = %(status)s,
-    doc = %(doc)s::json, workflow_type = %(workflow_type)s, correlation_id = %(correlation_id)s,
-    scheduled_time = %(scheduled_time)s, start_time = %(start_time)s, end_time = %(end_time)s,
-    update_time = %(update_time)s, reason = %(reason)s, text_due = %(text_due)s
-WHERE task_id = %(task_id)s
-"""
-_INSERT_ARCHIVED_RUN = """
-INSERT INTO legato_workflow_history (workflow_id, run, archived_time, doc)
-VALUES (%s, %s, %s, %s::json)
-"""
-_DELETE_TASK_LOGS = "DELETE FROM legato_task_logs WHERE task_id = ANY(%s::text[])"
-_DELETE_TASKS = "DELETE FROM legato_tasks WHERE task_id = ANY(%s::text[])"
-_ENQUEUE = """
-INSERT INTO legato_queue (task_id, queue_name, workflow_id, priority, visible_at)
-VALUES (%s, %s, %s, %s, %s)
-ON CONFLICT (task_id) DO UPDATE SET
-    queue_name = excluded.queue_name, workflow_id = excluded.workflow_id,
-    priority = excluded.priority, visible_at = excluded.visible_at
-"""
-_INSERT_LOG = "INSERT INTO legato_task_logs (task_id, log, created_time) VALUES (%s, %s, %s)"
-_NOTIFY = "SELECT pg_notify(%s, %s)"
 
-
-class _Checks:
-    """Results to verify once the pipeline has synced (before COMMIT)."""
-
-    def __init__(self) -> None:
-        self.workflow_updates: list[tuple[WorkflowWrite, psycopg.AsyncCursor[Any]]] = []
-        self.task_updates: list[tuple[WorkflowWrite, psycopg.AsyncCursor[Any], int]] = []
-
-    def verify(self) -> None:
-        for write, cur in self.workflow_updates:
-            if cur.rowcount != 1:
-                raise RevisionConflict(
-                    f"Workflow {write.workflow.workflow_id} changed since rev"
-                    f" {write.expected_rev} (or is gone)"
-                )
-        for write, cur, expected in self.task_updates:
-            if cur.rowcount != expected:
-                raise ConflictError(
-                    f"An updated task of workflow {write.workflow.workflow_id} does not exist"
-                )
-
-
-async def commit_changes(
-    conn: Conn,
-    changes: Changeset,
-    snapshots: DefinitionCache,
-    node_id: str,
-    extra: Sequence[tuple[str, Sequence[Any]]] = (),
-    progress: list[str] | None = None,
-) -> list[int]:
-    """Apply a Changeset in one transaction; the new rev of each WorkflowWrite, in order.
-
-    `extra` statements (SQL, params) run last in the same transaction (event messages, ...).
-    "commit" is appended to `progress` just before COMMIT is sent: a connection failure
-    before that cannot have applied anything.
-    """
-    checks = _Checks()
-    new_ids = {t.task_id for w in changes.workflows for t in w.new_tasks}
-    removed = [tid for w in changes.workflows for tid in w.removed_task_ids]
-    to_delete = sorted(
-        {
-            *changes.dequeue,
-            *removed,
-            *(e.task_id for e in changes.enqueue if e.task_id not in new_ids),
-        }
-    )
-    to_lock = sorted(
-        {t.task_id for w in changes.workflows for t in w.updated_tasks}.difference(to_delete)
-    )
-    try:
-        async with conn.pipeline() as pipeline, conn.transaction():
-            cur = conn.cursor()
-            if to_delete:
-                await cur.execute(_DELETE_QUEUE_ROWS, (to_delete,))
-            if to_lock:
-                await cur.execute(_LOCK_QUEUE_ROWS, (to_lock,))
-            for write in changes.workflows:
-                if write.definition_hash and write.definition_hash not in snapshots:
-                    body = write.definition_json or orjson.dumps(
-                        write.workflow.definition.to_json()
-                    )
-                    await cur.execute(_INSERT_SNAPSHOT, (write.definition_hash, body.decode()))
-            # Workflow rows in id order (lock order); revs are reported in the caller's order.
-            for write in sorted(changes.workflows, key=lambda w: w.workflow.workflow_id):
-                await _write_workflow(conn, write, checks)
-            for write in changes.workflows:
-                await _write_tasks(conn, write, checks)
-            if removed:
-                await cur.execute(search.DELETE_TASK_TEXT, (removed,))
-                await cur.execute(_DELETE_TASK_LOGS, (removed,))
-                await cur.execute(_DELETE_TASKS, (removed,))
-            if changes.enqueue:
-                await cur.executemany(_ENQUEUE, [_queue_row(e) for e in changes.enqueue])
-            if changes.logs:
-                await cur.executemany(
-                    _INSERT_LOG, [(g.task_id, g.log, g.created_time) for g in changes.logs]
-                )
-            for sql, params in extra:
-                await cur.execute(sql, params)
-            for payload in queue_payloads(node_id, changes.enqueue, _now_ms()):
-                await cur.execute(_NOTIFY, (QUEUE_CHANNEL, payload))
-            await pipeline.sync()
-            checks.verify()
-            if progress is not None:
-                progress.append("commit")
-    except pg_errors.UniqueViolation as exc:
-        raise _unique_conflict(exc) from exc
-    return [1 if w.expected_rev is None else w.expected_rev + 1 for w in changes.workflows]
-
-
-async def _write_workflow(conn: Conn, write: WorkflowWrite, checks: _Checks) -> None:
-    wf = write.workflow
-    row = _workflow_row(wf, write.definition_hash)
-    cur = conn.cursor()
-    if write.expected_rev is None:
-        if not write.definition_hash:
-            raise ValueError(f"inserting workflow {wf.workflow_id} needs a definition_hash")
-        await cur.execute(_INSERT_WORKFLOW, row)
-    else:
-        await cur.execute(_UPDATE_WORKFLOW, {**row, "expected_rev": write.expected_rev})
-        checks.workflow_updates.append((write, cur))
-    if write.archived_runs:
-        await conn.cursor().executemany(
-            _INSERT_ARCHIVED_RUN,
-            [
-                (wf.workflow_id, r.run, r.archived_time, orjson.dumps(r.doc).decode())
-                for r in write.archived_runs
-            ],
-        )
-
-
-async def _write_tasks(conn: Conn, write: WorkflowWrite, checks: _Checks) -> None:
-    if write.new_tasks:
-        await conn.cursor().executemany(_INSERT_TASK, [_task_row(t) for t in write.new_tasks])
-    if write.updated_tasks:
-        cur = conn.cursor()
-        await cur.executemany(_UPDATE_TASK, [_task_row(t) for t in write.updated_tasks])
-        checks.task_updates.append((write, cur, len(write.updated_tasks)))
-
-
-def _unique_conflict(exc: pg_errors.UniqueViolation) -> ConflictError:
-    constraint = exc.diag.constraint_name or ""
-    detail = exc.diag.message_detail or ""
-    if constraint == "pk_legato_workflows":
-        return ConflictError(f"Workflow already exists ({detail})")
-    if constraint == "pk_legato_tasks":
-        return ConflictError(f"A task already exists ({detail})")
-    return ConflictError(f"Conflicting write ({constraint}: {detail})")
-
-
-def _workflow_row(wf: Workflow, def_hash: str) -> dict[str, Any]:
-    return {
-        "name": wf.workflow_name,
-        "version": wf.workflow_version,
-        "status": wf.status.value,
-        "correlation_id": wf.correlation_id,
-        "parent_workflow_id": wf.parent_workflow_id,
-        "priority": wf.priority,
-        "create_time": wf.create_time,
-        "update_time": wf.update_time,
-        "end_time": wf.end_time,
-        "next_wake_at": wf.next_wake_at,
-        "def_hash": def_hash,
-        "doc": orjson.dumps(wf.to_doc()).decode(),
-        "idempotency_key": wf.idempotency_key,
-        "workflow_id": wf.workflow_id,
-        **search.workflow_search_values(wf),
-    }
-
-
-def _task_row(t: Task) -> dict[str, Any]:
-    return {
-        "workflow_id": t.workflow_instance_id,
-        "seq": t.seq,
-        "ref_name": t.reference_task_name,
-        "task_def_name": t.task_def_name,
-        "task_type": t.task_type,
-        "status": t.status.value,
-        "doc": orjson.dumps(t.to_doc()).decode(),
-        "task_id": t.task_id,
-        **search.task_search_values(t),
-    }
-
-
+# --- executions (commits are postgres_commit's) -------------------------------------------
 def _queue_row(e: QueueEntry) -> tuple[Any, ...]:
     return (e.task_id, e.queue_name, e.workflow_id, e.priority, e.visible_at)
+
+
+_NOTIFY = "SELECT pg_notify(%s, %s)"
 
 
 async def remove_workflow(conn: Conn, workflow_id: str) -> bool:
