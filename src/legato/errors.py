@@ -60,3 +60,8 @@ class RevisionConflict(StorageError):
     """A workflow changed under a decision (optimistic concurrency); the caller re-decides."""
 
     http_status = 409
+
+
+class IdempotencyRace(RevisionConflict):
+    """A start with an idempotency key lost a race with a start of the same key on another
+    node; the caller checks the key again."""

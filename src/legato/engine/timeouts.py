@@ -13,6 +13,7 @@ from legato.model import (
     WorkflowStatus,
     WorkflowTimeoutPolicy,
 )
+from legato.store.base import TaskLog
 
 if TYPE_CHECKING:
     from legato.engine.decider import Run
@@ -48,6 +49,9 @@ def check(run: Run) -> None:
         for kind, deadline, task_def in _deadlines(run, task):
             if now < deadline:
                 continue
+            if kind == "response" and _runner_lease(task, task_def):
+                _offer_again(run, task)
+                break
             if kind == "response":
                 task.reason_for_incompletion = (
                     f"responseTimeout: {task.response_timeout_seconds} exceeded for taskId: "
@@ -63,6 +67,29 @@ def check(run: Run) -> None:
                 task.executed = True
                 run.fail_from_task(task)
             break
+
+
+def _runner_lease(task: Task, task_def: TaskDef) -> bool:
+    """Whether the task's response timeout is an in-server runner's lease (tasks/http.py)
+    rather than one its definition asks for."""
+    return task.task_type == TaskType.HTTP.value and task_def.response_timeout_seconds <= 0
+
+
+def _offer_again(run: Run, task: Task) -> None:
+    """The runner that held the task stopped (its node died): the task is queued again."""
+    run.decision.logs.append(
+        TaskLog(
+            task.task_id,
+            f"The runner holding this task ({task.worker_id or 'unknown'}) stopped answering"
+            f" within its {task.response_timeout_seconds} s lease; the task is offered again",
+            run.now,
+        )
+    )
+    task.status = TaskStatus.SCHEDULED
+    task.update_time = run.now
+    task.callback_after_seconds = 0
+    run.dirty(task)
+    run.enqueue(task, queue_name=TaskType.HTTP.value)
 
 
 def _reason(kind: str, task_def: TaskDef, now: int, task: Task) -> str:

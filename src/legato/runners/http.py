@@ -13,11 +13,9 @@ import orjson
 from legato.errors import LegatoError
 from legato.model import Task, TaskResult
 from legato.service.container import Services
-from legato.tasks.http import QUEUE
+from legato.tasks.http import QUEUE, call_limit_ms, request_of, timeouts_ms
 
 log = logging.getLogger("legato.http")
-
-DEFAULT_TIMEOUT_MS = 3000
 
 
 class HttpTaskRunner:
@@ -87,9 +85,7 @@ async def call(
     client: httpx.AsyncClient, data: dict[str, Any]
 ) -> tuple[dict[str, Any], str, str | None]:
     """Make the request an HTTP task describes: (output, task status, reason)."""
-    request = data.get("http_request")
-    if not isinstance(request, dict):
-        request = data
+    request = request_of(data)
     uri = request.get("uri")
     method = request.get("method")
     if not isinstance(uri, str) or not uri:
@@ -109,15 +105,20 @@ async def call(
     if body is not None:
         headers.setdefault("Content-Type", str(content_type))
         content = body.encode() if isinstance(body, str) else orjson.dumps(body)
-    connect_ms = _ms(request.get("connectionTimeOut"))
-    read_ms = _ms(request.get("readTimeOut"))
+    connect_ms, read_ms = timeouts_ms(request)
     timeout = httpx.Timeout(read_ms / 1000, connect=connect_ms / 1000)
+    limit_s = call_limit_ms(data) / 1000
     try:
-        response = await client.request(
-            method.upper(), uri, headers=headers, content=content, timeout=timeout
-        )
+        # Within the task's lease (tasks/http.py), however slowly the answer trickles in.
+        async with asyncio.timeout(limit_s):
+            response = await client.request(
+                method.upper(), uri, headers=headers, content=content, timeout=timeout
+            )
     except (httpx.HTTPError, ValueError) as exc:
         message = f"Failed to invoke HTTP task due to: {type(exc).__name__}: {exc}"
+        return {"response": message}, "FAILED", message
+    except TimeoutError:
+        message = f"Failed to invoke HTTP task: no complete answer within {limit_s:.0f} s"
         return {"response": message}, "FAILED", message
     out_headers: dict[str, list[str]] = {}
     for key, value in response.headers.multi_items():
@@ -146,11 +147,3 @@ def _header(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
-
-
-def _ms(value: Any) -> int:
-    try:
-        ms = int(value)
-    except (TypeError, ValueError):
-        return DEFAULT_TIMEOUT_MS
-    return ms if ms > 0 else DEFAULT_TIMEOUT_MS

@@ -32,7 +32,14 @@ from legato.engine.facts import (
     UpdateVariables,
     Upgrade,
 )
-from legato.errors import ConflictError, FieldProblem, LegatoError, NotFoundError, ValidationError
+from legato.errors import (
+    ConflictError,
+    FieldProblem,
+    IdempotencyRace,
+    LegatoError,
+    NotFoundError,
+    ValidationError,
+)
 from legato.model import (
     RESULT_STATUSES,
     StartWorkflowRequest,
@@ -70,6 +77,9 @@ _REFUSALS: dict[int, type[LegatoError]] = {
     409: ConflictError,
 }
 
+# A start whose key another node took meanwhile checks the key again (then finds it).
+_IDEMPOTENT_START_ATTEMPTS = 3
+
 
 class OperationsService:
     def __init__(
@@ -96,22 +106,30 @@ class OperationsService:
         strategy = _idempotency_strategy(request.idempotency_strategy)
         name = request.workflow_def.name if request.workflow_def is not None else request.name
         # One start per key at a time in this node: the check and the insert cannot interleave.
+        # Across nodes the store refuses an insert whose key another node's start took
+        # meanwhile (IdempotencyRace): the key is then checked again.
         async with self._idempotency.hold(f"{name}\x00{key}"):
-            found = await self.store.find_workflows_by_idempotency_key(name, key)
-            if found:
-                latest = found[-1][0]
-                if strategy == IdempotencyStrategy.RETURN_EXISTING:
-                    return latest
-                if strategy == IdempotencyStrategy.FAIL:
-                    raise ConflictError(
-                        f"A workflow {name} with idempotency key {key} exists already: {latest}"
-                    )
-                running = [wid for wid, status in found if not status.terminal]
-                if running:
-                    raise ConflictError(
-                        f"A workflow {name} with idempotency key {key} is running: {running[-1]}"
-                    )
-            return await self.workflows.start(request)
+            for _attempt in range(_IDEMPOTENT_START_ATTEMPTS):
+                found = await self.store.find_workflows_by_idempotency_key(name, key)
+                if found:
+                    latest = found[-1][0]
+                    if strategy == IdempotencyStrategy.RETURN_EXISTING:
+                        return latest
+                    if strategy == IdempotencyStrategy.FAIL:
+                        raise ConflictError(
+                            f"A workflow {name} with idempotency key {key} exists already: {latest}"
+                        )
+                    running = [wid for wid, status in found if not status.terminal]
+                    if running:
+                        raise ConflictError(
+                            f"A workflow {name} with idempotency key {key} is running:"
+                            f" {running[-1]}"
+                        )
+                try:
+                    return await self.workflows.start(request)
+                except IdempotencyRace:
+                    continue
+            raise ConflictError(f"Workflows {name} with idempotency key {key} keep starting")
 
     async def execute(
         self,

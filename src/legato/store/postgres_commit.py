@@ -22,7 +22,7 @@ import orjson
 import psycopg
 from psycopg import errors as pg_errors
 
-from legato.errors import ConflictError, LegatoError, RevisionConflict
+from legato.errors import ConflictError, IdempotencyRace, LegatoError, RevisionConflict
 from legato.model import Task, Workflow
 from legato.store import postgres_search as search
 from legato.store.base import Changeset
@@ -49,6 +49,7 @@ class CommitSet:
         "entries",
         "events",
         "future",
+        "keys",
         "locks",
         "logs",
         "new_tasks",
@@ -95,6 +96,12 @@ class CommitSet:
                 (wf.workflow_id, r.run, r.archived_time, r.doc) for r in write.archived_runs
             )
         self.workflow_ids = {wf_id for wf_id, _rev in self.checks}
+        # Inserts with an idempotency key: checked for a running twin started elsewhere.
+        self.keys = [
+            (w.workflow.workflow_id, w.workflow.workflow_name, w.workflow.idempotency_key)
+            for w in changes.workflows
+            if w.expected_rev is None and w.workflow.idempotency_key
+        ]
         self.entries = changes.enqueue
         self.enqueue = [
             (e.task_id, e.queue_name, e.workflow_id, e.priority, e.visible_at)
@@ -192,6 +199,8 @@ class GroupCommitter:
                 _settle(item, None)
             elif outcome.startswith("exists "):
                 _settle(item, ConflictError(f"Workflow already exists ({outcome[7:]})"))
+            elif outcome.startswith("duplicate "):
+                _settle(item, IdempotencyRace(f"Workflow {outcome[10:]} has the same key"))
             else:
                 workflow_id = outcome.partition(" ")[2]
                 _settle(item, RevisionConflict(f"Workflow {workflow_id} changed (or is gone)"))
@@ -199,6 +208,7 @@ class GroupCommitter:
     def _payload(self, group: list[CommitSet]) -> _Payload:
         meta: dict[str, Any] = {"n": len(group), "retry": False}
         checks: list[tuple[int, str, int | None]] = []
+        keys: list[tuple[Any, ...]] = []
         locks: set[str] = set()
         workflows: list[dict[str, Any]] = []
         new_tasks: list[dict[str, Any]] = []
@@ -207,6 +217,7 @@ class GroupCommitter:
         lists: dict[str, list[Any]] = {"dequeue": [], "enqueue": [], "removed": [], "logs": []}
         for i, item in enumerate(group):
             checks.extend((i, wf_id, rev) for wf_id, rev in item.checks)
+            keys.extend((i, *k) for k in item.keys)
             locks.update(item.locks)
             for rows, out in (
                 (item.workflows, workflows),
@@ -224,6 +235,8 @@ class GroupCommitter:
             extras["archived"].extend((i, *x) for x in item.archived)
             extras["events"].extend((i, *x) for x in item.events)
         meta["checks"] = checks
+        if keys:
+            meta["keys"] = keys
         meta["locks"] = sorted(locks)
         meta["updates"] = [len(item.updated_tasks) for item in group]
         for key, rows in lists.items():

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from legato.model import TaskStatus, WorkflowStatus
+import pytest
+
+from legato.errors import ConflictError
+from legato.model import StartWorkflowRequest, TaskStatus, WorkflowStatus
+from legato.store.postgres import PostgresStore
 
 from .conftest import Node
 
@@ -216,3 +220,70 @@ async def test_two_nodes_on_one_database_stay_consistent(make_node: Any) -> None
     wf = await b.get(wid)
     assert wf.status == WorkflowStatus.COMPLETED
     assert [t.output_data for t in wf.tasks] == [{"v": 1}, {"v": 2}]
+
+
+async def test_starts_with_one_idempotency_key_on_two_nodes_start_one_workflow(
+    make_node: Any,
+) -> None:
+    a: Node = await make_node()
+    b: Node = await make_node()
+    if not isinstance(a.services.store, PostgresStore):
+        pytest.skip("a SQLite database serves one node")
+    await a.define({"name": "idem2", "tasks": [simple("i1")]})
+    await b.services.definitions.load()
+
+    def request(key: str, strategy: str) -> StartWorkflowRequest:
+        return StartWorkflowRequest(
+            name="idem2", idempotency_key=key, idempotency_strategy=strategy
+        )
+
+    starts = [
+        node.services.operations.start(request("k1", "RETURN_EXISTING"))
+        for node in (a, b, a, b, a, b)
+    ]
+    ids = await asyncio.gather(*starts)
+    assert len(set(ids)) == 1
+    found = await a.services.store.find_workflows_by_idempotency_key("idem2", "k1")
+    assert [wid for wid, _ in found] == [ids[0]]
+
+    outcomes = await asyncio.gather(
+        *(
+            node.services.operations.start(request("k2", "FAIL_ON_RUNNING"))
+            for node in (a, b, a, b)
+        ),
+        return_exceptions=True,
+    )
+    started = [o for o in outcomes if isinstance(o, str)]
+    assert len(started) == 1
+    assert all(isinstance(o, ConflictError) for o in outcomes if not isinstance(o, str))
+
+
+async def test_an_http_task_held_by_a_node_that_died_is_taken_over(make_node: Any) -> None:
+    a: Node = await make_node()
+    b: Node = await make_node()
+    await a.define(
+        {
+            "name": "calls",
+            "tasks": [
+                {
+                    "name": "call",
+                    "taskReferenceName": "call",
+                    "type": "HTTP",
+                    "inputParameters": {"http_request": {"uri": "http://x", "method": "GET"}},
+                }
+            ],
+        }
+    )
+    await b.services.definitions.load()
+    wid = await a.start("calls")
+    [held] = await a.poll("HTTP")  # node a's runner takes the call, then node a dies
+    await b.advance(35)
+    assert (await b.get(wid)).tasks[0].status == TaskStatus.IN_PROGRESS
+    await b.advance(2)  # past the 36 s lease
+    [again] = await b.poll("HTTP")
+    assert again.task_id == held.task_id
+    await b.report(again, ok=True)
+    wf = await b.get(wid)
+    assert wf.status == WorkflowStatus.COMPLETED
+    logs = await b.services.tasks.logs(held.task_id)
+    assert any("offered again" in entry.log for entry in logs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from legato.model import RetryLogic, TaskDef, TaskStatus, TaskTimeoutPolicy, WorkflowStatus
@@ -427,7 +429,48 @@ def test_http_task_is_queued_for_the_runner() -> None:
     d = h.start()
     assert d.enqueue[0].queue_name == "HTTP"
     assert h.task("h").task_type == "HTTP"
-    assert h.task("h").response_timeout_seconds == 0
+    # The runner's lease: default connection and read timeouts (3 s each) plus 30 s.
+    assert h.task("h").response_timeout_seconds == 36
+
+
+def http_task(**request: Any) -> dict[str, Any]:
+    return {
+        "name": "h",
+        "taskReferenceName": "h",
+        "type": "HTTP",
+        "inputParameters": {"http_request": {"uri": "http://x", "method": "GET", **request}},
+    }
+
+
+def test_an_http_task_whose_runner_stopped_is_offered_again() -> None:
+    h = Harness(definition([http_task(connectionTimeOut=2000, readTimeOut=10_000)]))
+    h.start()
+    task_id = h.task("h").task_id
+    assert h.task("h").response_timeout_seconds == 42  # 2 s + 10 s + 30 s
+    h.poll("h", worker="legato-http@node-a")
+    h.apply(__import__("legato.engine.facts", fromlist=["Tick"]).Tick())
+    assert h.wf.next_wake_at == h.now + 42_000
+    assert h.advance(41).enqueue == []
+    d = h.advance(1)  # node-a died with the call in flight: the lease ran out
+    task = h.task("h")
+    assert task.task_id == task_id and task.status == TaskStatus.SCHEDULED
+    assert [(e.task_id, e.queue_name) for e in d.enqueue] == [(task_id, "HTTP")]
+    assert "legato-http@node-a" in d.logs[0].log and "offered again" in d.logs[0].log
+    assert h.status == WorkflowStatus.RUNNING
+    h.poll("h", worker="legato-http@node-b")
+    h.complete("h")
+    assert h.status == WorkflowStatus.COMPLETED
+
+
+def test_an_http_task_with_a_defined_response_timeout_times_out_as_conductor_does() -> None:
+    td = TaskDef(name="h", retry_count=0, response_timeout_seconds=20)
+    h = Harness(definition([http_task()]), task_defs=[td])
+    h.start()
+    assert h.task("h").response_timeout_seconds == 20
+    h.poll("h")
+    h.advance(20)
+    assert h.task("h").status == TaskStatus.TIMED_OUT
+    assert h.status == WorkflowStatus.TIMED_OUT
 
 
 def test_worker_retry_after_overrides_the_retry_delay() -> None:

@@ -15,6 +15,8 @@ order), and arguments with nothing to write are NULL:
 
     meta        jsonb: {"n": number of sets, "retry": bool,
                         "checks": [[s, workflow_id, expected_rev or null], ...],
+                        "keys": [[s, workflow_id, name, idempotency_key], ...]  inserts with
+                                                              an idempotency key,
                         "locks": [task_id, ...]               queue rows to lock,
                         "dequeue": [[s, task_id], ...]        queue rows to delete,
                         "enqueue": [[s, task_id, queue_name, workflow_id, priority, visible_at]],
@@ -34,7 +36,10 @@ as written; the small, order-free parts travel as `jsonb`, which is parsed once.
 The answer has one word per set: `ok`, or why it was not applied: `rev WORKFLOW_ID` (the row's
 revision is not the expected one, the row is gone, or an earlier set of the same call writes
 the same workflow) or `exists WORKFLOW_ID` (an insert of an id taken). A set that fails its
-checks changes nothing; the others are applied. An updated task that does not exist aborts the
+checks changes nothing; the others are applied. An insert with an idempotency key answers
+`duplicate WORKFLOW_ID` when another workflow of its name with that key is running or paused:
+its caller found none before, so another node started one meanwhile (starts of one key take
+turns on an advisory lock, so the later sees the earlier). An updated task that does not exist aborts the
 whole call (SQLSTATE LG001): the caller then commits its sets one by one.
 
 With "retry", a set whose every workflow row already holds exactly the document the set writes,
@@ -94,6 +99,13 @@ BEGIN
     WHERE workflow_id = ANY(ARRAY(SELECT c->>1 FROM jsonb_array_elements(meta->'checks') AS c))
     ORDER BY workflow_id FOR UPDATE;
 
+    IF meta ? 'keys' THEN
+        PERFORM pg_advisory_xact_lock(k.h) FROM (
+            SELECT DISTINCT hashtextextended(
+                'legato.idempotency:' || (e->>2) || ':' || (e->>3), 0) AS h
+            FROM jsonb_array_elements(meta->'keys') AS e ORDER BY 1) AS k;
+    END IF;
+
     WITH c AS (
         SELECT x.s, x.workflow_id, x.expected_rev, w.rev, w.workflow_id IS NOT NULL AS present,
                row_number() OVER (PARTITION BY x.workflow_id ORDER BY x.s) AS nth,
@@ -101,7 +113,15 @@ BEGIN
                    AND w.doc::text = (
                        SELECT d.doc::text FROM json_to_recordset(workflows)
                            AS d(s integer, workflow_id text, doc json)
-                       WHERE d.s = x.s AND d.workflow_id = x.workflow_id), false) AS applied
+                       WHERE d.s = x.s AND d.workflow_id = x.workflow_id), false) AS applied,
+               CASE WHEN x.expected_rev IS NULL AND meta ? 'keys' THEN (
+                   SELECT min(o.workflow_id)
+                   FROM jsonb_array_elements(meta->'keys') AS e
+                   JOIN legato_workflows AS o
+                       ON o.name = e->>2 AND o.idempotency_key = e->>3
+                       AND o.workflow_id <> x.workflow_id AND o.status IN ('RUNNING', 'PAUSED')
+                   WHERE (e->>0)::integer = x.s AND e->>1 = x.workflow_id)
+               END AS duplicate
         FROM (
             SELECT (e->>0)::integer AS s, e->>1 AS workflow_id, (e->>2)::integer AS expected_rev
             FROM jsonb_array_elements(meta->'checks') AS e
@@ -111,6 +131,7 @@ BEGIN
         SELECT s, CASE
             WHEN bool_or(nth > 1) THEN 'rev ' || min(workflow_id) FILTER (WHERE nth > 1)
             WHEN bool_and(applied) THEN 'applied'
+            WHEN min(duplicate) IS NOT NULL THEN 'duplicate ' || min(duplicate)
             WHEN bool_or(expected_rev IS NULL AND present)
                 THEN 'exists ' || min(workflow_id) FILTER (WHERE expected_rev IS NULL AND present)
             WHEN bool_or(expected_rev IS NOT NULL AND rev IS DISTINCT FROM expected_rev)
