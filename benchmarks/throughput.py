@@ -7,7 +7,7 @@ spread over the nodes) poll `/api/tasks/poll/batch/...` and report with `POST /a
 Prints completed workflows/s, tasks/s, p50/p99 start-to-complete latency, the servers' peak RSS,
 the database floor (committed single-row transactions/s from Python with the same durability
 settings; on PostgreSQL with 1 and 4 connections) and the ratio, then the median latency of one
-workflow run alone. On PostgreSQL it also prints the database's transactions per task.
+workflow run alone. On PostgreSQL it also prints the write transactions per task.
 
     python benchmarks/throughput.py [--workflows 1000] [--port 8765]
     python benchmarks/throughput.py --db postgresql --nodes 1,2   # a database from

@@ -50,6 +50,7 @@ log = logging.getLogger("legato.store.postgres")
 SCHEMES = ("postgresql", "postgres")
 TEXT_CATCH_UP_INTERVAL_S = 0.5
 TEXT_CATCH_UP_BATCH = 256
+POLL_FLUSH_INTERVAL_S = 1.0
 # Dead peers are noticed by TCP keepalives within about idle + interval * count seconds.
 _KEEPALIVES = {
     "keepalives": 1,
@@ -116,6 +117,9 @@ class PostgresStore(PostgresEvents):
         self._listener: Listener | None = None
         self._text_task: asyncio.Task[None] | None = None
         self._closed = False
+        self._closing = False
+        self._polls: dict[tuple[str, str, str], int] = {}
+        self._polls_due = 0.0
         self._committer = GroupCommitter(
             self._run, self.node_id, max_in_flight=commits_in_flight, max_sets=commit_group_size
         )
@@ -157,13 +161,20 @@ class PostgresStore(PostgresEvents):
         self._text_task = asyncio.create_task(self._text_loop(), name="legato-pg-text")
 
     async def close(self) -> None:
-        if self._closed:
+        if self._closed or self._closing:
             return
-        self._closed = True
+        self._closing = True
         if self._text_task is not None:
             self._text_task.cancel()
             await asyncio.gather(self._text_task, return_exceptions=True)
+        # Commits under way finish, and the buffered poll data is written, before closing.
         await self._committer.close()
+        if self._pool is not None and self._polls:
+            try:
+                await self._flush_polls()
+            except LegatoError as exc:
+                log.debug("writing poll data on close failed: %s", exc)
+        self._closed = True
         if self._listener is not None:
             await self._listener.stop()
         if self._pool is not None:
@@ -280,6 +291,8 @@ class PostgresStore(PostgresEvents):
         domain: str | None = None,
         limits: ClaimLimits | None = None,
     ) -> list[ClaimedTask]:
+        if worker_id is not None:
+            self._note_poll(queue_name, domain, worker_id, now)
         # Claims are safe to retry: a claim whose answer was lost is a lease that expires.
         return await self._run(
             writes.claim_tasks,
@@ -287,7 +300,6 @@ class PostgresStore(PostgresEvents):
             max(count, 0),
             worker_id,
             now,
-            domain,
             limits if limits is not None and limits.active else None,
             retry_conflicts=True,
         )
@@ -320,10 +332,30 @@ class PostgresStore(PostgresEvents):
     async def record_poll(
         self, queue_name: str, domain: str | None, worker_id: str, now: int
     ) -> None:
-        await self._run(writes.record_poll, queue_name, domain, worker_id, now)
+        self._note_poll(queue_name, domain, worker_id, now)
 
     async def list_poll_data(self, queue_name: str | None = None) -> list[dict[str, Any]]:
+        await self._flush_polls()
         return await self._run(reads.list_poll_data, queue_name)
+
+    def _note_poll(self, queue_name: str, domain: str | None, worker_id: str, now: int) -> None:
+        """Poll data is kept in memory and written every POLL_FLUSH_INTERVAL_S (and before it
+        is read): a poll costs the database nothing."""
+        key = (queue_name, domain or "", worker_id)
+        if self._polls.get(key, 0) < now:
+            self._polls[key] = now
+
+    async def _flush_polls(self) -> None:
+        polls, self._polls = self._polls, {}
+        if not polls:
+            return
+        try:
+            await self._run(writes.record_polls, polls)
+        except BaseException:
+            for key, at in polls.items():  # next time, unless newer polls came meanwhile
+                if self._polls.get(key, 0) < at:
+                    self._polls[key] = at
+            raise
 
     # --- analytics and search --------------------------------------------------------------
     async def workflow_analytics(
@@ -347,13 +379,17 @@ class PostgresStore(PostgresEvents):
 
     async def _text_loop(self) -> None:
         """In the background, so that documents never fall far behind (and searches seldom
-        wait): every TEXT_CATCH_UP_INTERVAL_S, the rows other nodes are not doing."""
+        wait): every TEXT_CATCH_UP_INTERVAL_S, the rows other nodes are not doing; and the
+        buffered poll data."""
         while True:
             await asyncio.sleep(TEXT_CATCH_UP_INTERVAL_S)
             try:
                 await self._catch_up_text(wait=False)
+                if time.monotonic() >= self._polls_due:
+                    self._polls_due = time.monotonic() + POLL_FLUSH_INTERVAL_S
+                    await self._flush_polls()
             except LegatoError as exc:  # the database is down: next time
-                log.debug("full-text catch-up failed: %s", exc)
+                log.debug("background write failed: %s", exc)
 
     # --- plumbing --------------------------------------------------------------------------
     async def _run(

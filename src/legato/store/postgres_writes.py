@@ -84,9 +84,15 @@ ORDER BY taken.visible_at, taken.priority DESC
 """
 # No commit can change these tasks meanwhile: it would first lock their queue rows, which this
 # transaction deleted.
-_CLAIM_TASK = """
-UPDATE legato_tasks SET status = 'IN_PROGRESS', doc = %s::json, start_time = %s, update_time = %s
-WHERE task_id = %s
+_CLAIM_TASKS = """
+UPDATE legato_tasks AS t
+SET status = 'IN_PROGRESS', doc = v.doc::json, start_time = v.start_time, update_time = %s
+FROM unnest(%s::text[], %s::text[], %s::bigint[]) AS v (task_id, doc, start_time)
+WHERE t.task_id = v.task_id
+"""
+# Whether a claim could take anything (no lock, no transaction): idle polls end here.
+_ANY_VISIBLE = """
+SELECT EXISTS (SELECT 1 FROM legato_queue WHERE queue_name = %s AND visible_at <= %s)
 """
 # One rev bump per workflow, rows locked in id order; next_wake_at lowered to the earliest
 # response deadline (NULL: none).
@@ -112,11 +118,16 @@ async def claim_tasks(
     count: int,
     worker_id: str | None,
     now: int,
-    domain: str | None,
     limits: ClaimLimits | None,
 ) -> list[ClaimedTask]:
-    """A claim in two round trips: BEGIN and the take; then the tasks' new documents (made
-    here, as SqliteStore makes them), the rev bumps, the poll record and COMMIT."""
+    """A claim: one statement when nothing is visible; else two round trips, BEGIN and the
+    take, then the tasks' new documents (made here, as SqliteStore makes them), the rev bumps
+    and COMMIT. The poll itself is recorded by the caller (PostgresStore buffers poll data)."""
+    if limits is None:
+        cur = await conn.execute(_ANY_VISIBLE, (queue_name, now))
+        row = await cur.fetchone()
+        if row is None or not row[0]:
+            return []
     async with conn.pipeline() as pipeline, conn.transaction():
         if limits is not None:
             # Limits are counted and enforced inside the claim's transaction; the advisory lock
@@ -151,21 +162,17 @@ async def claim_tasks(
                 break
         bumped = None
         if claimed:
-            await conn.cursor().executemany(
-                _CLAIM_TASK,
-                [
-                    (orjson.dumps(t.to_doc()).decode(), t.start_time, now, t.task_id)
-                    for t in claimed
-                ],
+            await conn.execute(
+                _CLAIM_TASKS,
+                (
+                    now,
+                    [t.task_id for t in claimed],
+                    [orjson.dumps(t.to_doc()).decode() for t in claimed],
+                    [t.start_time for t in claimed],
+                ),
             )
             deadlines = _deadlines(claimed, now)
             bumped = await conn.execute(_BUMP, (list(deadlines), list(deadlines.values())))
-        elif worker_id is not None:
-            # Only the poll record to write: it need not wait for the WAL flush (losing the
-            # last poll time in a database crash is harmless), so idle pollers cost no fsync.
-            await conn.execute("SET LOCAL synchronous_commit = off")
-        if worker_id is not None:
-            await conn.execute(_RECORD_POLL, (queue_name, domain or "", worker_id, now))
         if claimed and limits is not None and limits.rate_limit_per_frequency:
             await conn.cursor().executemany(
                 _RECORD_HANDOUT, [(limits.task_def_name, now)] * len(claimed)
@@ -213,17 +220,30 @@ async def _allowed(conn: Conn, limits: ClaimLimits, now: int) -> int:
     return max(allowed, 0)
 
 
-_RECORD_POLL = """
+# Poll records, buffered by PostgresStore and written in one statement now and then; losing the
+# last poll times in a database crash is harmless, so they need not wait for the WAL flush.
+_RECORD_POLLS = """
 INSERT INTO legato_poll_data (queue_name, domain, worker_id, last_poll_time)
-VALUES (%s, %s, %s, %s)
-ON CONFLICT (queue_name, domain, worker_id) DO UPDATE SET last_poll_time = excluded.last_poll_time
+SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[])
+ON CONFLICT (queue_name, domain, worker_id) DO UPDATE
+SET last_poll_time = GREATEST(legato_poll_data.last_poll_time, excluded.last_poll_time)
 """
 
 
-async def record_poll(
-    conn: Conn, queue_name: str, domain: str | None, worker_id: str, now: int
-) -> None:
-    await conn.execute(_RECORD_POLL, (queue_name, domain or "", worker_id, now))
+async def record_polls(conn: Conn, polls: dict[tuple[str, str, str], int]) -> None:
+    """Write buffered poll records: (queue name, domain or "", worker id) -> last poll time."""
+    keys = sorted(polls)  # one lock order for every node
+    async with conn.pipeline(), conn.transaction():
+        await conn.execute("SET LOCAL synchronous_commit = off")
+        await conn.execute(
+            _RECORD_POLLS,
+            (
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+                [k[2] for k in keys],
+                [polls[k] for k in keys],
+            ),
+        )
 
 
 # Due workflows in timer order, skipping the rows other nodes hold: each goes to one node.

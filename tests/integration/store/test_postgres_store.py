@@ -112,3 +112,17 @@ async def test_an_unreachable_database_is_a_storage_error() -> None:
     store = PostgresStore("postgresql://nobody@127.0.0.1:1/nothing", connect_timeout_s=1)
     with pytest.raises(StorageError, match="cannot connect"):
         await store.open()
+
+
+async def test_poll_data_buffered_on_one_node_reaches_the_others(
+    nodes: tuple[PostgresStore, PostgresStore],
+) -> None:
+    a, b = nodes
+    assert await a.claim_tasks("idle", 1, "w1", NOW) == []  # nothing there: no transaction
+    deadline = time.monotonic() + 5
+    while not await b.list_poll_data("idle"):
+        assert time.monotonic() < deadline, "node a never wrote its poll data"
+        await asyncio.sleep(0.1)
+    assert await b.list_poll_data("idle") == [
+        {"queueName": "idle", "workerId": "w1", "lastPollTime": NOW}
+    ]
