@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from legato.engine.decider import workflow_task_of
@@ -57,7 +58,11 @@ class TaskService:
         domain: str | None = None,
         count: int = 1,
         timeout_ms: int = 0,
+        client_gone: Callable[[], Awaitable[bool]] | None = None,
     ) -> list[Task]:
+        """Claim up to `count` tasks, waiting up to `timeout_ms` for the first. A long poll
+        whose client went away while it waited (`client_gone()`) claims nothing: the tasks
+        would only come back after their response timeout."""
         problems = []
         if count < 1 or count > MAX_BATCH:
             problems.append(FieldProblem("count", f"must be between 1 and {MAX_BATCH}", count))
@@ -86,6 +91,8 @@ class TaskService:
             if remaining <= 0:
                 return []  # claim_tasks recorded the poll already
             await self.store.wait_for_work(name, remaining)
+            if client_gone is not None and await client_gone():
+                return []
 
     def _limits(self, task_type: str) -> ClaimLimits | None:
         task_def = self.workflows.definitions.task_def(task_type)

@@ -287,3 +287,19 @@ async def test_an_http_task_held_by_a_node_that_died_is_taken_over(make_node: An
     assert wf.status == WorkflowStatus.COMPLETED
     logs = await b.services.tasks.logs(held.task_id)
     assert any("offered again" in entry.log for entry in logs)
+
+
+async def test_a_long_poll_whose_client_left_claims_nothing(node: Node) -> None:
+    await node.define({"name": "lp", "tasks": [simple("lp1")]})
+
+    async def gone() -> bool:
+        return True
+
+    waiting = asyncio.create_task(
+        node.services.tasks.poll("lp1", worker_id="w", timeout_ms=5000, client_gone=gone)
+    )
+    await asyncio.sleep(0.05)
+    wid = await node.start("lp")
+    assert await asyncio.wait_for(waiting, 2) == []
+    [task] = await node.poll("lp1")  # still there for a worker that is listening
+    assert task.workflow_instance_id == wid and task.poll_count == 1

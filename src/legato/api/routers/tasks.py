@@ -60,6 +60,7 @@ async def batch_poll_endpoint(request: Request) -> Response:
         domain=query.get("domain"),
         count=_int_param(query.get("count"), "count", 1),
         timeout_ms=_int_param(query.get("timeout"), "timeout", 100),
+        client_gone=request.is_disconnected,
     )
     return Response(_tasks_json(tasks), media_type=responses.JSON)
 
