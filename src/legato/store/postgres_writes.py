@@ -1,9 +1,9 @@
 """PostgresStore's write transactions other than commits (see postgres_commit): functions of a
 pooled (autocommit) connection.
 
-A claim is two round trips: BEGIN and the take, then the tasks' updates, the rev bumps, the
-poll record and COMMIT. NOTIFY is sent inside the committing transaction, so other nodes hear
-of new queue entries exactly when they become visible.
+A claim is one statement (`legato_claim`, migration 0003); one with hand-out limits is two
+round trips. NOTIFY is sent inside the committing transaction, so other nodes hear of new queue
+entries exactly when they become visible.
 
 Locks. A commit (legato_commit) first locks the queue rows of every task it touches, then
 workflow rows in id order, then task rows; a claim takes queue rows with SKIP LOCKED (never
@@ -90,10 +90,8 @@ SET status = 'IN_PROGRESS', doc = v.doc::json, start_time = v.start_time, update
 FROM unnest(%s::text[], %s::text[], %s::bigint[]) AS v (task_id, doc, start_time)
 WHERE t.task_id = v.task_id
 """
-# Whether a claim could take anything (no lock, no transaction): idle polls end here.
-_ANY_VISIBLE = """
-SELECT EXISTS (SELECT 1 FROM legato_queue WHERE queue_name = %s AND visible_at <= %s)
-"""
+# A claim without hand-out limits: one statement (migration 0003).
+_CLAIM = "SELECT doc, rev FROM legato_claim(%s, %s, %s, %s)"
 # One rev bump per workflow, rows locked in id order; next_wake_at lowered to the earliest
 # response deadline (NULL: none).
 _BUMP = """
@@ -120,24 +118,22 @@ async def claim_tasks(
     now: int,
     limits: ClaimLimits | None,
 ) -> list[ClaimedTask]:
-    """A claim: one statement when nothing is visible; else two round trips, BEGIN and the
-    take, then the tasks' new documents (made here, as SqliteStore makes them), the rev bumps
-    and COMMIT. The poll itself is recorded by the caller (PostgresStore buffers poll data)."""
-    if limits is None:
-        cur = await conn.execute(_ANY_VISIBLE, (queue_name, now))
-        row = await cur.fetchone()
-        if row is None or not row[0]:
-            return []
+    """A claim. Without hand-out limits it is one statement (`legato_claim`). With limits it
+    is two round trips: BEGIN, the limits' lock and counts and the take; then the tasks' new
+    documents (made here, as SqliteStore makes them), the rev bumps and COMMIT. The poll
+    itself is recorded by the caller (PostgresStore buffers poll data)."""
+    if limits is None or count == 0:
+        cur = await conn.execute(_CLAIM, (queue_name, count, now, worker_id))
+        return [ClaimedTask(Task.from_doc(doc), rev) for doc, rev in await cur.fetchall()]
     async with conn.pipeline() as pipeline, conn.transaction():
-        if limits is not None:
-            # Limits are counted and enforced inside the claim's transaction; the advisory lock
-            # serialises the claims of that task definition only.
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                (f"legato.limits:{limits.task_def_name}",),
-            )
-            await pipeline.sync()
-            count = min(count, await _allowed(conn, limits, now))
+        # Limits are counted and enforced inside the claim's transaction; the advisory lock
+        # serialises the claims of that task definition only.
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            (f"legato.limits:{limits.task_def_name}",),
+        )
+        await pipeline.sync()
+        count = min(count, await _allowed(conn, limits, now))
         claimed: list[Task] = []
         while len(claimed) < count:
             want = count - len(claimed)
@@ -173,7 +169,7 @@ async def claim_tasks(
             )
             deadlines = _deadlines(claimed, now)
             bumped = await conn.execute(_BUMP, (list(deadlines), list(deadlines.values())))
-        if claimed and limits is not None and limits.rate_limit_per_frequency:
+        if claimed and limits.rate_limit_per_frequency:
             await conn.cursor().executemany(
                 _RECORD_HANDOUT, [(limits.task_def_name, now)] * len(claimed)
             )

@@ -244,3 +244,24 @@ async def test_claim_due_workflows_leases(store: Store) -> None:
     later = await store.claim_due_workflows(NOW + 30_000, 10, 1000)
     assert later[0] == not_due.workflow_id  # its timer is the earliest now
     assert set(later) == {not_due.workflow_id, due_early.workflow_id, due_late.workflow_id}
+
+
+async def test_a_claim_changes_only_the_claim_fields_of_the_task(store: Store) -> None:
+    wf = workflow()
+    t1 = task(wf, 1, input_data={"zeta": 1, "alpha": {"y": 2, "b": [3, {"k": None}]}})
+    t1.output_data = {"partial": True}
+    t1.worker_id = "earlier-worker"
+    await store.commit(insert(wf, [t1], enqueue=[entry(t1)]))
+    [claimed] = await store.claim_tasks("charge", 1, None, NOW + 5)
+    loaded = await store.load_task(t1.task_id)
+    assert loaded is not None
+    for t in (claimed.task, loaded):
+        assert list(t.input_data) == ["zeta", "alpha"]  # key order kept
+        assert list(t.input_data["alpha"]) == ["y", "b"]
+        assert t.input_data == t1.input_data and t.output_data == {"partial": True}
+        assert t.worker_id is None  # a poll without a worker id clears the earlier one
+        assert (t.reference_task_name, t.seq, t.retry_count) == (
+            t1.reference_task_name,
+            t1.seq,
+            t1.retry_count,
+        )

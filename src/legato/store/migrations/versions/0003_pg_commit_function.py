@@ -1,4 +1,4 @@
-"""PostgreSQL: a commit in one statement (the function `legato_commit`).
+"""PostgreSQL: a commit in one statement (`legato_commit`), a claim in one (`legato_claim`).
 
 Revision ID: 0003
 Revises: 0002
@@ -46,6 +46,15 @@ With "retry", a set whose every workflow row already holds exactly the document 
 at the revision it would give, was applied by the call whose answer was lost: it answers `ok`
 and is not applied again.
 
+`legato_claim(queue_name, count, now, worker_id)` takes up to `count` visible entries of a queue
+(SKIP LOCKED, in claim order), deletes them, marks their SCHEDULED tasks IN_PROGRESS (the
+document as `Task` fields: status, poll_count + 1, start_time and first_start_time when unset,
+update_time, worker_id, callback_after_seconds 0; SqliteStore makes the same change in Python),
+bumps each workflow's revision, lowers its next_wake_at to the earliest response deadline, and
+returns the tasks' documents with their workflows' new revisions, in claim order. Entries whose
+task is no longer SCHEDULED are dropped. Claims with hand-out limits stay in Python
+(postgres_writes), as the limits are counted first.
+
 Locks are taken in the order every writer takes them: the queue rows of all sets in task id
 order, then the workflow rows in id order, then task rows (see postgres_writes). Joins with the
 argument rows are nested loops over primary keys (hash and merge joins are off in the function):
@@ -83,6 +92,7 @@ CREATE FUNCTION legato_commit(
 ) RETURNS text[] LANGUAGE plpgsql
 SET enable_hashjoin = off
 SET enable_mergejoin = off
+SET plan_cache_mode = force_generic_plan
 AS $fn$
 DECLARE
     retrying boolean := coalesce((meta->>'retry')::boolean, false);
@@ -259,13 +269,120 @@ $fn$
 """
 
 
+# A claimed task's document: the claim's fields replaced, every other field's text kept.
+_CLAIMED_DOC_FUNCTION = """
+CREATE FUNCTION legato_claimed_doc(doc json, now bigint, worker text) RETURNS json
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT json_object_agg(f.key, f.value) FROM (
+        SELECT e.key, e.value FROM json_each(doc) AS e
+        WHERE e.key NOT IN ('status', 'poll_count', 'start_time', 'first_start_time',
+                            'update_time', 'worker_id', 'callback_after_seconds')
+        UNION ALL
+        SELECT 'status', to_json('IN_PROGRESS'::text)
+        UNION ALL
+        SELECT 'poll_count', to_json(coalesce((doc->>'poll_count')::integer, 0) + 1)
+        UNION ALL
+        SELECT 'start_time', to_json(
+            CASE WHEN coalesce((doc->>'start_time')::bigint, 0) = 0 THEN now
+                 ELSE (doc->>'start_time')::bigint END)
+        UNION ALL
+        SELECT 'first_start_time', to_json(
+            CASE WHEN coalesce((doc->>'first_start_time')::bigint, 0) = 0 THEN now
+                 ELSE (doc->>'first_start_time')::bigint END)
+        UNION ALL
+        SELECT 'update_time', to_json(now)
+        UNION ALL
+        SELECT 'worker_id', to_json(worker) WHERE worker IS NOT NULL
+        UNION ALL
+        SELECT 'callback_after_seconds', to_json(0)
+    ) AS f
+$fn$
+"""
+
+_CLAIM_FUNCTION = """
+CREATE FUNCTION legato_claim(queue text, wanted integer, now bigint, worker text)
+RETURNS TABLE (doc json, rev integer) LANGUAGE plpgsql
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+SET plan_cache_mode = force_generic_plan
+AS $fn$
+DECLARE
+    ids text[] := '{}';
+    batch text[];
+    asked integer;
+    n integer;
+BEGIN
+    -- Take entries until `wanted` live tasks or the queue has no more visible entries.
+    LOOP
+        asked := wanted - cardinality(ids);
+        EXIT WHEN asked <= 0;
+        WITH picked AS (
+            SELECT q.task_id FROM legato_queue AS q
+            WHERE q.queue_name = queue AND q.visible_at <= now
+            ORDER BY q.visible_at, q.priority DESC
+            LIMIT asked
+            FOR UPDATE SKIP LOCKED
+        ), taken AS (
+            DELETE FROM legato_queue AS q USING picked AS p
+            WHERE q.task_id = p.task_id
+            RETURNING q.task_id, q.visible_at, q.priority
+        )
+        SELECT count(*),
+               coalesce(array_agg(taken.task_id ORDER BY taken.visible_at, taken.priority DESC)
+                   FILTER (WHERE t.status = 'SCHEDULED'), '{}')
+        INTO n, batch
+        FROM taken LEFT JOIN legato_tasks AS t ON t.task_id = taken.task_id;
+        ids := ids || batch;
+        EXIT WHEN n < asked;
+    END LOOP;
+    IF cardinality(ids) = 0 THEN
+        RETURN;
+    END IF;
+
+    RETURN QUERY
+    WITH claimed AS (
+        UPDATE legato_tasks AS t
+        SET status = 'IN_PROGRESS', doc = legato_claimed_doc(t.doc, now, worker),
+            start_time = CASE WHEN t.start_time = 0 THEN now ELSE t.start_time END,
+            update_time = now
+        WHERE t.task_id = ANY(ids)
+        RETURNING t.task_id, t.workflow_id, t.doc,
+            CASE WHEN coalesce((t.doc->>'response_timeout_seconds')::bigint, 0) > 0
+                 THEN now + (t.doc->>'response_timeout_seconds')::bigint * 1000 END AS deadline
+    ), bumped AS (
+        UPDATE legato_workflows AS w
+        SET rev = w.rev + 1, next_wake_at = LEAST(w.next_wake_at, d.deadline)
+        FROM (
+            SELECT x.workflow_id, c.deadline
+            FROM legato_workflows AS x
+            JOIN (SELECT claimed.workflow_id, min(claimed.deadline) AS deadline
+                  FROM claimed GROUP BY claimed.workflow_id) AS c
+                ON c.workflow_id = x.workflow_id
+            ORDER BY x.workflow_id
+            FOR UPDATE OF x
+        ) AS d
+        WHERE w.workflow_id = d.workflow_id
+        RETURNING w.workflow_id, w.rev
+    )
+    SELECT c.doc, b.rev
+    FROM claimed AS c JOIN bumped AS b ON b.workflow_id = c.workflow_id
+    ORDER BY array_position(ids, c.task_id);
+END
+$fn$
+"""
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(_COMMIT_FUNCTION)
+    op.execute(_CLAIMED_DOC_FUNCTION)
+    op.execute(_CLAIM_FUNCTION)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    op.execute("DROP FUNCTION legato_claim(text, integer, bigint, text)")
+    op.execute("DROP FUNCTION legato_claimed_doc(json, bigint, text)")
     op.execute("DROP FUNCTION legato_commit(jsonb, json, json, json, json)")
