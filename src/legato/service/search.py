@@ -8,7 +8,7 @@ own index (one read snapshot per search) and rendered in Conductor's shapes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from legato.engine.decider import workflow_task_of
 from legato.model import Task, Workflow
@@ -20,6 +20,25 @@ from legato.search.summary import task_summary, workflow_summary
 from legato.store.base import Store
 
 
+class SearchParams(TypedDict, total=False):
+    """The parameters of every search, checked and defaulted by `legato.search.request`:
+    `query` and `free_text` filter, `sort` orders (newest first when absent), `start` and
+    `size` page (0 and 100 when absent)."""
+
+    query: str | None
+    free_text: str | None
+    sort: str | Sequence[str] | None
+    start: int
+    size: int
+
+
+class WorkflowSearchParams(SearchParams, total=False):
+    """A workflow search also keeps only some `classifier`s, or `top_level_only` workflows."""
+
+    classifier: str | None
+    top_level_only: bool
+
+
 class SearchService:
     def __init__(self, store: Store, *, summary_json: bool = False) -> None:
         self.store = store
@@ -28,56 +47,15 @@ class SearchService:
         self.summary_json = summary_json
 
     # ------------------------------------------------------------------ searching
-    async def workflows(
-        self,
-        *,
-        query: str | None = None,
-        free_text: str | None = None,
-        sort: str | Sequence[str] | None = None,
-        start: int = 0,
-        size: int = 100,
-        classifier: str | None = None,
-        top_level_only: bool = False,
-    ) -> SearchPage[Workflow]:
-        request = requests.workflow_request(
-            query=query,
-            free_text=free_text,
-            sort=sort,
-            start=start,
-            size=size,
-            classifier=classifier,
-            top_level_only=top_level_only,
-        )
-        return await self.store.search_workflows(request)
+    async def workflows(self, **params: Unpack[WorkflowSearchParams]) -> SearchPage[Workflow]:
+        return await self.store.search_workflows(requests.workflow_request(**params))
 
-    async def workflows_by_tasks(
-        self,
-        *,
-        query: str | None = None,
-        free_text: str | None = None,
-        sort: str | Sequence[str] | None = None,
-        start: int = 0,
-        size: int = 100,
-    ) -> SearchPage[Workflow]:
+    async def workflows_by_tasks(self, **params: Unpack[SearchParams]) -> SearchPage[Workflow]:
         """Workflows having a task that matches `query` / `freeText` (task fields), each once."""
-        request = requests.workflows_by_tasks_request(
-            query=query, free_text=free_text, sort=sort, start=start, size=size
-        )
-        return await self.store.search_workflows(request)
+        return await self.store.search_workflows(requests.workflows_by_tasks_request(**params))
 
-    async def tasks(
-        self,
-        *,
-        query: str | None = None,
-        free_text: str | None = None,
-        sort: str | Sequence[str] | None = None,
-        start: int = 0,
-        size: int = 100,
-    ) -> SearchPage[Task]:
-        request = requests.task_request(
-            query=query, free_text=free_text, sort=sort, start=start, size=size
-        )
-        return await self.store.search_tasks(request)
+    async def tasks(self, **params: Unpack[SearchParams]) -> SearchPage[Task]:
+        return await self.store.search_tasks(requests.task_request(**params))
 
     # ------------------------------------------------------------------ rendering
     def workflow_summaries(self, page: SearchPage[Workflow]) -> dict[str, Any]:

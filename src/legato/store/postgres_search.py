@@ -22,31 +22,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
 from legato.model import Task, Workflow
-from legato.search.documents import (
-    TextDocument,
-    task_text,
-    task_text_hash,
-    workflow_columns,
-    workflow_text,
-    workflow_text_hash,
-)
-from legato.search.fields import Absent, Field, Kind, TextColumn
-from legato.search.nodes import And, Compare, HasTask, Match, Node, Not, Op
+from legato.search.documents import task_text, workflow_text
+from legato.search.fields import TextColumn
+from legato.search.nodes import Match
 from legato.search.request import SearchPage, SearchRequest
+from legato.store import search_sql
 from legato.store.postgres_reads import definition_of
 from legato.store.snapshots import DefinitionCache
-
-# The column mappings are SQLite's (portable SQL): one catalogue for both backends.
-from legato.store.sqlite_search import _TASKS as TASKS
-from legato.store.sqlite_search import _WORKFLOWS as WORKFLOWS
-from legato.store.sqlite_search import _Table as Table
 
 Conn = psycopg.AsyncConnection[Any]
 
@@ -64,44 +51,23 @@ _TEXT_TABLES = {
 
 # --- the index, brought in step with the rows -------------------------------------------------
 def workflow_search_values(wf: Workflow) -> dict[str, Any]:
-    """The search columns of a workflow row about to be written: reason, event,
+    """The search columns of a workflow row about to be written, by name: reason, event,
     failed_ref_names, classifier and text_due (the hash its document is due to have)."""
-    columns = workflow_columns(wf)
-    return {
-        "reason": columns.reason,
-        "event": columns.event,
-        "failed_ref_names": columns.failed_ref_names,
-        "classifier": columns.classifier,
-        "text_due": workflow_text_hash(wf),
-    }
+    return dict(
+        zip(search_sql.WORKFLOW_SEARCH_COLUMNS, search_sql.workflow_columns_of(wf), strict=True)
+    )
 
 
 def task_search_values(task: Task) -> dict[str, Any]:
-    """The search columns of a task row about to be written (text_due: None until it ended)."""
-    return {
-        "workflow_type": task.workflow_type,
-        "correlation_id": task.correlation_id,
-        "scheduled_time": task.scheduled_time,
-        "start_time": task.start_time,
-        "end_time": task.end_time,
-        "update_time": task.update_time,
-        "reason": task.reason_for_incompletion,
-        "text_due": task_text_hash(task),
-    }
+    """The search columns of a task row about to be written, by name (text_due: None until it
+    ended)."""
+    return dict(zip(search_sql.TASK_SEARCH_COLUMNS, search_sql.task_columns_of(task), strict=True))
 
 
-@dataclass(frozen=True, slots=True)
-class _Documents:
-    rows: str
-    key: str
-    texts: str
-    text: Callable[[dict[str, Any]], TextDocument]
-
-
-_WORKFLOW_DOCUMENTS = _Documents(
+_WORKFLOW_DOCUMENTS = search_sql.Documents(
     "legato_workflows", "workflow_id", "legato_workflows_text", workflow_text
 )
-_TASK_DOCUMENTS = _Documents("legato_tasks", "task_id", "legato_tasks_text", task_text)
+_TASK_DOCUMENTS = search_sql.Documents("legato_tasks", "task_id", "legato_tasks_text", task_text)
 
 _TSV = (
     "setweight(to_tsvector('simple', %(keys)s::text), 'A')"
@@ -142,11 +108,11 @@ async def catch_up(conn: Conn, limit: int, wait: bool = False) -> int:
                     )
             if gone:
                 await conn.execute(
-                    f"DELETE FROM {docs.texts} WHERE {docs.key} = ANY(%s::text[])", (gone,)
+                    f"DELETE FROM {docs.index} WHERE {docs.key} = ANY(%s::text[])", (gone,)
                 )
             if present:
                 await conn.cursor().executemany(
-                    f"INSERT INTO {docs.texts} ({docs.key}, document) VALUES (%(owner)s, {_TSV})"
+                    f"INSERT INTO {docs.index} ({docs.key}, document) VALUES (%(owner)s, {_TSV})"
                     f" ON CONFLICT ({docs.key}) DO UPDATE SET document = excluded.document",
                     present,
                 )
@@ -181,34 +147,22 @@ def words(text: str) -> str:
 
 
 # --- compiling a search ------------------------------------------------------------------------
-_COMPARISONS = {Op.EQ: "=", Op.GT: ">", Op.GE: ">=", Op.LT: "<", Op.LE: "<="}
-_TEXT_KINDS = (Kind.KEYWORD, Kind.LIST, Kind.TEXT)
+class _Compiler(search_sql.Compiler):
+    """`search_sql.Compiler` in PostgreSQL's dialect: `tsvector` matches, LIKE patterns, text in
+    `COLLATE "C"` order and NULLs sorted as SQLite sorts them."""
 
+    MARK = "%s"
+    TRUE = "true"
+    FALSE = "false"
+    IS = "IS NOT DISTINCT FROM"
+    IS_NOT = "IS DISTINCT FROM"
+    MATCHES = "LIKE"
+    ANY = "%"
+    POSITION = "strpos"
+    ASCENDING = "ASC NULLS FIRST"
+    DESCENDING = "DESC NULLS LAST"
 
-class _Compiler:
-    """A node tree -> one SQL boolean expression over a table, its values in `params`
-    (SQLite's `_Compiler`, in PostgreSQL's dialect). Every expression is two-valued."""
-
-    def __init__(self) -> None:
-        self.params: list[Any] = []
-
-    def where(self, node: Node | None, table: Table) -> str:
-        return "true" if node is None else self.node(node, table)
-
-    def node(self, node: Node, table: Table) -> str:
-        if isinstance(node, Compare):
-            return self.compare(node, table)
-        if isinstance(node, Match):
-            return self.match(node, table)
-        if isinstance(node, Not):
-            return f"NOT ({self.node(node.item, table)})"
-        if isinstance(node, HasTask):
-            inner = self.node(node.where, TASKS)
-            return f"{table.key} IN (SELECT t.workflow_id FROM legato_tasks AS t WHERE {inner})"
-        joiner = " AND " if isinstance(node, And) else " OR "
-        return "(" + joiner.join(self.node(item, table) for item in node.items) + ")"
-
-    def match(self, node: Match, table: Table) -> str:
+    def match(self, node: Match, table: search_sql.Table) -> str:
         tokens = words(node.text).split()
         tests: list[str] = []
         if tokens:
@@ -228,83 +182,14 @@ class _Compiler:
                 " WHERE x.document @@ to_tsquery('simple', %s))"
             )
         if node.column is None and not node.prefix and " " not in node.text:
-            for column in table.exact:  # ids are not in the text: compare them exactly
-                self.params.append(node.text)
-                tests.append(f"{column} IS NOT DISTINCT FROM %s")
+            tests.extend(self.exact(node, table))
         return "(" + " OR ".join(tests) + ")" if tests else "false"
 
-    def compare(self, node: Compare, table: Table) -> str:
-        f, op = node.field, node.op
-        col = table.columns[f.key]
-        if op is Op.IS_NULL:
-            return _absent(f, col)
-        if op is Op.IS_NOT_NULL:
-            return f"NOT {_absent(f, col)}"
-        if f.kind is Kind.LIST:
-            return self.list_compare(node, col)
-        text = f.kind in _TEXT_KINDS
-        ordered = f'{col} COLLATE "C"' if text else col
-        if op in (Op.NE, Op.NOT_LIKE):
-            if op is Op.NE:
-                self.params.append(node.values[0])
-                return f"({col} IS DISTINCT FROM %s)"
-            self.params.append(_like(str(node.values[0])))
-            return f"NOT COALESCE({col} LIKE %s, false)"
-        if op in _COMPARISONS:
-            self.params.append(node.values[0])
-            test = f"{ordered if op is not Op.EQ else col} {_COMPARISONS[op]} %s"
-        elif op is Op.IN:
-            self.params.extend(node.values)
-            test = f"{col} IN ({', '.join(['%s'] * len(node.values))})"
-        elif op is Op.BETWEEN:
-            self.params.extend(node.values)
-            test = f"{ordered} BETWEEN %s AND %s"
-        elif op is Op.STARTS_WITH:
-            self.params.append(_like(str(node.values[0]), wildcards=False) + "%")
-            test = f"{col} LIKE %s"
-        elif op is Op.LIKE:
-            self.params.append(_like(str(node.values[0])))
-            test = f"{col} LIKE %s"
-        else:  # pragma: no cover - every operator is handled above
-            raise AssertionError(op)
-        present = _present(f, col)
-        return f"({present} AND {test})" if present else f"({test})"
+    def text_order(self, col: str) -> str:
+        return f'{col} COLLATE "C"'
 
-    def list_compare(self, node: Compare, col: str) -> str:
-        tests = []
-        for value in node.values:
-            self.params.append(value)
-            tests.append(f"strpos(',' || {col} || ',', ',' || %s || ',') > 0")
-        test = "(" + " OR ".join(tests) + ")"
-        return f"NOT {test}" if node.op is Op.NE else test
-
-    def order_by(self, request: SearchRequest, table: Table) -> str:
-        keys = []
-        for k in request.sort:
-            col = table.columns[k.field.key]
-            if k.field.kind in _TEXT_KINDS:
-                col = f'{col} COLLATE "C"'
-            keys.append(f"{col} DESC NULLS LAST" if k.descending else f"{col} ASC NULLS FIRST")
-        keys.append(f'{table.key} COLLATE "C" ASC')
-        return ", ".join(keys)
-
-
-def _absent(f: Field, col: str) -> str:
-    return {
-        Absent.NEVER: "false",
-        Absent.NULL: f"({col} IS NULL)",
-        Absent.EMPTY: f"({col} IS NULL OR {col} = '')",
-        Absent.ZERO: f"({col} = 0)",
-    }[f.absent]
-
-
-def _present(f: Field, col: str) -> str:
-    return {
-        Absent.NEVER: "",
-        Absent.NULL: f"{col} IS NOT NULL",
-        Absent.EMPTY: f"{col} IS NOT NULL AND {col} <> ''",
-        Absent.ZERO: f"{col} <> 0",
-    }[f.absent]
+    def pattern(self, value: str, *, wildcards: bool = True) -> str:
+        return _like(value, wildcards=wildcards)
 
 
 def _like(value: str, *, wildcards: bool = True) -> str:
@@ -322,21 +207,16 @@ def _like(value: str, *, wildcards: bool = True) -> str:
 
 
 # --- reading ------------------------------------------------------------------------------------
-async def _page_ids(conn: Conn, request: SearchRequest, table: Table) -> tuple[int, list[str]]:
-    compiler = _Compiler()
-    where = compiler.where(request.where, table)
-    params = compiler.params
-    sql_from = f"FROM {table.name} AS {table.alias} WHERE {where}"
-    cur = await conn.execute(f"SELECT COUNT(*) {sql_from}", params)
+async def _page_ids(
+    conn: Conn, request: SearchRequest, table: search_sql.Table
+) -> tuple[int, list[str]]:
+    query = _Compiler().query(request, table)
+    cur = await conn.execute(query.count, query.count_params)
     row = await cur.fetchone()
     total = int(row[0]) if row else 0
     if request.size == 0 or request.start >= total:
         return total, []
-    order = compiler.order_by(request, table)
-    cur = await conn.execute(
-        f"SELECT {table.key} {sql_from} ORDER BY {order} LIMIT %s OFFSET %s",
-        [*params, request.size, request.start],
-    )
+    cur = await conn.execute(query.page, query.page_params)
     return total, [r[0] for r in await cur.fetchall()]
 
 
@@ -346,30 +226,22 @@ async def search_workflows(
     """Workflows (without their tasks) matching the request, one page, with the total."""
     async with conn.transaction():
         await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        total, ids = await _page_ids(conn, request, WORKFLOWS)
+        total, ids = await _page_ids(conn, request, search_sql.WORKFLOWS)
         cur = await conn.execute(
-            "SELECT workflow_id, rev, next_wake_at, def_hash, doc FROM legato_workflows"
-            " WHERE workflow_id = ANY(%s::text[])",
-            (ids,),
+            f"{search_sql.WORKFLOW_ROWS} WHERE workflow_id = ANY(%s::text[])", (ids,)
         )
-        rows = await cur.fetchall()
         found: dict[str, Workflow] = {}
-        for workflow_id, rev, next_wake_at, def_hash, doc in rows:
+        for workflow_id, rev, next_wake_at, def_hash, doc in await cur.fetchall():
             definition = await definition_of(conn, def_hash, snapshots)
-            wf = Workflow.from_doc(doc, definition, [])
-            wf.rev = rev
-            wf.next_wake_at = next_wake_at
-            found[workflow_id] = wf
-    return SearchPage(total, [found[i] for i in ids if i in found])
+            found[workflow_id] = search_sql.workflow_of(doc, definition, rev, next_wake_at)
+    return search_sql.page_of(total, ids, found)
 
 
 async def search_tasks(conn: Conn, request: SearchRequest) -> SearchPage[Task]:
     """Tasks matching the request, one page, with the total."""
     async with conn.transaction():
         await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        total, ids = await _page_ids(conn, request, TASKS)
-        cur = await conn.execute(
-            "SELECT task_id, doc FROM legato_tasks WHERE task_id = ANY(%s::text[])", (ids,)
-        )
+        total, ids = await _page_ids(conn, request, search_sql.TASKS)
+        cur = await conn.execute(f"{search_sql.TASK_ROWS} WHERE task_id = ANY(%s::text[])", (ids,))
         found = {task_id: Task.from_doc(doc) for task_id, doc in await cur.fetchall()}
-    return SearchPage(total, [found[i] for i in ids if i in found])
+    return search_sql.page_of(total, ids, found)

@@ -28,25 +28,19 @@ NULLs sorted first ascending, last descending (SQLite's order), so both answer a
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
 
 from legato.errors import StorageError
 from legato.model import Task, Workflow, WorkflowDef
-from legato.search.documents import (
-    TextDocument,
-    task_text,
-    task_text_hash,
-    workflow_columns,
-    workflow_text,
-    workflow_text_hash,
-)
-from legato.search.fields import Absent, Field, Kind
-from legato.search.nodes import And, Compare, HasTask, Match, Node, Not, Op
+from legato.search.documents import task_text, workflow_text
+from legato.search.nodes import Match
 from legato.search.request import SearchPage, SearchRequest
+from legato.store import search_sql
+from legato.store.search_sql import task_columns_of as task_columns_of
+from legato.store.search_sql import workflow_columns_of as workflow_columns_of
 from legato.store.snapshots import DefinitionCache
 
 WORKFLOWS_FTS = "legato_workflows_fts"
@@ -54,44 +48,10 @@ TASKS_FTS = "legato_tasks_fts"
 
 
 # --- the index, kept in step with each commit --------------------------------------------------
-def workflow_columns_of(wf: Workflow) -> tuple[Any, ...]:
-    """The search columns a workflow write sets: reason, event, failed_ref_names, classifier,
-    text_due (the hash its full-text document is due to have)."""
-    columns = workflow_columns(wf)
-    return (
-        columns.reason,
-        columns.event,
-        columns.failed_ref_names,
-        columns.classifier,
-        workflow_text_hash(wf),
-    )
-
-
-def task_columns_of(task: Task) -> tuple[Any, ...]:
-    """The search columns a task write sets: workflow_type, correlation_id, scheduled_time,
-    start_time, end_time, update_time, reason, text_due."""
-    return (
-        task.workflow_type,
-        task.correlation_id,
-        task.scheduled_time,
-        task.start_time,
-        task.end_time,
-        task.update_time,
-        task.reason_for_incompletion,
-        task_text_hash(task),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Documents:
-    rows: str
-    key: str
-    fts: str
-    text: Callable[[dict[str, Any]], TextDocument]
-
-
-_WORKFLOW_DOCUMENTS = _Documents("legato_workflows", "workflow_id", WORKFLOWS_FTS, workflow_text)
-_TASK_DOCUMENTS = _Documents("legato_tasks", "task_id", TASKS_FTS, task_text)
+_WORKFLOW_DOCUMENTS = search_sql.Documents(
+    "legato_workflows", "workflow_id", WORKFLOWS_FTS, workflow_text
+)
+_TASK_DOCUMENTS = search_sql.Documents("legato_tasks", "task_id", TASKS_FTS, task_text)
 
 
 def catch_up(conn: sqlite3.Connection, limit: int = 500) -> int:
@@ -107,7 +67,7 @@ def catch_up(conn: sqlite3.Connection, limit: int = 500) -> int:
         for owner, text_id, due, doc in rows:
             if due is None:  # no document any more
                 if text_id is not None:
-                    conn.execute(f"DELETE FROM {docs.fts} WHERE rowid = ?", (text_id,))
+                    conn.execute(f"DELETE FROM {docs.index} WHERE rowid = ?", (text_id,))
                 text_id = None
             else:
                 text = docs.text(orjson.loads(doc))
@@ -115,13 +75,13 @@ def catch_up(conn: sqlite3.Connection, limit: int = 500) -> int:
                 cur = None
                 if text_id is not None:
                     cur = conn.execute(
-                        f"UPDATE {docs.fts} SET keys = ?, input = ?, output = ?, reason = ?"
+                        f"UPDATE {docs.index} SET keys = ?, input = ?, output = ?, reason = ?"
                         " WHERE rowid = ?",
                         (*values, text_id),
                     )
                 if cur is None or cur.rowcount != 1:
                     cur = conn.execute(
-                        f"INSERT INTO {docs.fts} (owner, keys, input, output, reason)"
+                        f"INSERT INTO {docs.index} (owner, keys, input, output, reason)"
                         " VALUES (?, ?, ?, ?, ?)",
                         (owner, *values),
                     )
@@ -160,186 +120,50 @@ def remove_workflow_text(conn: sqlite3.Connection, workflow_id: str) -> None:
 
 
 # --- compiling a search ------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _Table:
-    name: str
-    alias: str
-    key: str  # the id column
-    fts: str
-    columns: Mapping[str, str]  # field key -> SQL expression over `alias`
-    exact: tuple[str, ...]  # ids a free-text word is compared with exactly (not in the text)
+_FTS = {"legato_workflows": WORKFLOWS_FTS, "legato_tasks": TASKS_FTS}
 
 
-_WORKFLOWS = _Table(
-    "legato_workflows",
-    "w",
-    "w.workflow_id",
-    WORKFLOWS_FTS,
-    {
-        "workflow_id": "w.workflow_id",
-        "workflow_type": "w.name",
-        "version": "w.version",
-        "status": "w.status",
-        "correlation_id": "w.correlation_id",
-        "start_time": "w.create_time",
-        "update_time": "w.update_time",
-        "end_time": "w.end_time",
-        "execution_time": "(CASE WHEN w.end_time > 0 THEN w.end_time - w.create_time ELSE 0 END)",
-        "reason": "w.reason",
-        "event": "w.event",
-        "failed_ref_names": "w.failed_ref_names",
-        "parent_workflow_id": "w.parent_workflow_id",
-        "classifier": "w.classifier",
-        "priority": "w.priority",
-        "idempotency_key": "w.idempotency_key",
-    },
-    ("w.workflow_id",),  # correlation ids are words of the document's keys
-)
-_TASKS = _Table(
-    "legato_tasks",
-    "t",
-    "t.task_id",
-    TASKS_FTS,
-    {
-        "task_id": "t.task_id",
-        "task_type": "t.task_type",
-        "task_def_name": "t.task_def_name",
-        "reference_task_name": "t.ref_name",
-        "status": "t.status",
-        "workflow_id": "t.workflow_id",
-        "workflow_type": "t.workflow_type",
-        "correlation_id": "t.correlation_id",
-        "scheduled_time": "t.scheduled_time",
-        "start_time": "t.start_time",
-        "update_time": "t.update_time",
-        "end_time": "t.end_time",
-        "execution_time": "(CASE WHEN t.end_time > 0 THEN t.end_time - t.start_time ELSE 0 END)",
-        "queue_wait_time": (
-            "(CASE WHEN t.start_time > 0 AND t.scheduled_time > 0"
-            " THEN t.start_time - t.scheduled_time ELSE 0 END)"
-        ),
-        "reason": "t.reason",
-    },
-    ("t.task_id", "t.workflow_id"),
-)
+class _Compiler(search_sql.Compiler):
+    """`search_sql.Compiler` in SQLite's dialect: FTS5 matches, GLOB patterns."""
 
-_COMPARISONS = {Op.EQ: "=", Op.GT: ">", Op.GE: ">=", Op.LT: "<", Op.LE: "<="}
-
-
-class _Compiler:
-    """A node tree -> one SQL boolean expression over a table, its values in `params`.
-
-    Every expression is two-valued (never NULL), so NOT means "everything else": a row where
-    the field is absent does not match `field = x` and does match `NOT field = x`."""
+    MARK = "?"
+    TRUE = "1"
+    FALSE = "0"
+    IS = "IS"
+    IS_NOT = "IS NOT"
+    MATCHES = "GLOB"
+    ANY = "*"
+    POSITION = "instr"
+    ASCENDING = "ASC"
+    DESCENDING = "DESC"
 
     def __init__(self, *, text_driven: bool = True) -> None:
-        self.params: list[Any] = []
+        super().__init__()
         # False: a full-text hit list is only tested, never walked (see `_page_ids`).
         self.text_driven = text_driven
         self.text_queries: list[tuple[str, str]] = []  # (FTS table, query) of every match
 
-    def where(self, node: Node | None, table: _Table) -> str:
-        return "1" if node is None else self.node(node, table)
-
-    def node(self, node: Node, table: _Table) -> str:
-        if isinstance(node, Compare):
-            return self.compare(node, table)
-        if isinstance(node, Match):
-            return self.match(node, table)
-        if isinstance(node, Not):
-            return f"NOT ({self.node(node.item, table)})"
-        if isinstance(node, HasTask):
-            inner = self.node(node.where, _TASKS)
-            return f"{table.key} IN (SELECT t.workflow_id FROM legato_tasks AS t WHERE {inner})"
-        joiner = " AND " if isinstance(node, And) else " OR "
-        return "(" + joiner.join(self.node(item, table) for item in node.items) + ")"
-
-    def match(self, node: Match, table: _Table) -> str:
+    def match(self, node: Match, table: search_sql.Table) -> str:
         """One match: the rows whose document's rowid the FTS5 index answers (rowids only: no
         document is read), or, for a plain word, whose id is that word."""
+        fts = _FTS[table.name]
         query = _fts_query(node)
         self.params.append(query)
-        self.text_queries.append((table.fts, query))
+        self.text_queries.append((fts, query))
         column = f"{'' if self.text_driven else '+'}{table.alias}.text_id"
         tests = [
-            f"({column} IS NOT NULL AND {column} IN "
-            f"(SELECT rowid FROM {table.fts} WHERE {table.fts} MATCH ?))"
+            f"({column} IS NOT NULL AND {column} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?))"
         ]
         if node.column is None and _may_be_id(node):
-            for column in table.exact:  # ids are not in the text: compare them exactly
-                self.params.append(node.text)
-                tests.append(f"{column} IS ?")
+            tests.extend(self.exact(node, table))
         return "(" + " OR ".join(tests) + ")"
 
-    def compare(self, node: Compare, table: _Table) -> str:
-        f, op = node.field, node.op
-        col = table.columns[f.key]
-        if op is Op.IS_NULL:
-            return _absent(f, col)
-        if op is Op.IS_NOT_NULL:
-            return f"NOT {_absent(f, col)}"
-        if f.kind is Kind.LIST:
-            return self.list_compare(node, col)
-        if op in (Op.NE, Op.NOT_LIKE):
-            # Null-safe: rows without the field match `!=` (Elasticsearch's NOT field:value).
-            if op is Op.NE:
-                self.params.append(node.values[0])
-                return f"({col} IS NOT ?)"
-            self.params.append(_glob(str(node.values[0])))
-            return f"NOT COALESCE({col} GLOB ?, 0)"
-        if op in _COMPARISONS:
-            self.params.append(node.values[0])
-            test = f"{col} {_COMPARISONS[op]} ?"
-        elif op is Op.IN:
-            self.params.extend(node.values)
-            test = f"{col} IN ({', '.join('?' * len(node.values))})"
-        elif op is Op.BETWEEN:
-            self.params.extend(node.values)
-            test = f"{col} BETWEEN ? AND ?"
-        elif op is Op.STARTS_WITH:
-            self.params.append(_glob(str(node.values[0]), wildcards=False) + "*")
-            test = f"{col} GLOB ?"
-        elif op is Op.LIKE:
-            self.params.append(_glob(str(node.values[0])))
-            test = f"{col} GLOB ?"
-        else:  # pragma: no cover - every operator is handled above
-            raise AssertionError(op)
-        present = _present(f, col)
-        return f"({present} AND {test})" if present else f"({test})"
+    def text_order(self, col: str) -> str:
+        """Text sorts bytewise already (SQLite's BINARY collation)."""
+        return col
 
-    def list_compare(self, node: Compare, col: str) -> str:
-        tests = []
-        for value in node.values:
-            self.params.append(value)
-            tests.append(f"instr(',' || {col} || ',', ',' || ? || ',') > 0")
-        test = "(" + " OR ".join(tests) + ")"
-        return f"NOT {test}" if node.op is Op.NE else test
-
-    def order_by(self, request: SearchRequest, table: _Table) -> str:
-        keys = [
-            f"{table.columns[k.field.key]} {'DESC' if k.descending else 'ASC'}"
-            for k in request.sort
-        ]
-        keys.append(f"{table.key} ASC")
-        return ", ".join(keys)
-
-
-def _absent(f: Field, col: str) -> str:
-    return {
-        Absent.NEVER: "0",
-        Absent.NULL: f"({col} IS NULL)",
-        Absent.EMPTY: f"({col} IS NULL OR {col} = '')",
-        Absent.ZERO: f"({col} = 0)",
-    }[f.absent]
-
-
-def _present(f: Field, col: str) -> str:
-    return {
-        Absent.NEVER: "",
-        Absent.NULL: f"{col} IS NOT NULL",
-        Absent.EMPTY: f"{col} IS NOT NULL AND {col} <> ''",
-        Absent.ZERO: f"{col} <> 0",
-    }[f.absent]
+    def pattern(self, value: str, *, wildcards: bool = True) -> str:
+        return _glob(value, wildcards=wildcards)
 
 
 def _glob(value: str, *, wildcards: bool = True) -> str:
@@ -372,27 +196,18 @@ def _fts_query(node: Match) -> str:
 
 # --- reading ------------------------------------------------------------------------------------
 def _page_ids(
-    conn: sqlite3.Connection, request: SearchRequest, table: _Table
+    conn: sqlite3.Connection, request: SearchRequest, table: search_sql.Table
 ) -> tuple[int, list[str]]:
     compiler = _Compiler()
-    where = compiler.where(request.where, table)
-    params = compiler.params
-    sql_from = f"FROM {table.name} AS {table.alias} WHERE {where}"
-    (total,) = conn.execute(f"SELECT COUNT(*) {sql_from}", params).fetchone()
+    query = compiler.query(request, table)
+    (total,) = conn.execute(query.count, query.count_params).fetchone()
     if request.size == 0 or request.start >= total:
         return total, []
     if compiler.text_queries and _broad(conn, compiler.text_queries):
         # Many full-text hits: walking the sort order and testing each row against the hit
         # list finds a page sooner than sorting every hit (SQLite cannot know which is which).
-        compiler = _Compiler(text_driven=False)
-        where = compiler.where(request.where, table)
-        params = compiler.params
-        sql_from = f"FROM {table.name} AS {table.alias} WHERE {where}"
-    order = compiler.order_by(request, table)
-    rows = conn.execute(
-        f"SELECT {table.key} {sql_from} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, request.size, request.start],
-    ).fetchall()
+        query = _Compiler(text_driven=False).query(request, table)
+    rows = conn.execute(query.page, query.page_params).fetchall()
     return total, [row[0] for row in rows]
 
 
@@ -423,41 +238,34 @@ def search_workflows(
     """Workflows (without their tasks) matching the request, one page, with the total."""
     conn.execute("BEGIN")
     try:
-        total, ids = _page_ids(conn, request, _WORKFLOWS)
+        total, ids = _page_ids(conn, request, search_sql.WORKFLOWS)
         rows = list(
-            _by_ids(
-                conn,
-                "SELECT workflow_id, rev, next_wake_at, def_hash, doc FROM legato_workflows"
-                " WHERE workflow_id IN ({marks})",
-                ids,
-            )
+            _by_ids(conn, f"{search_sql.WORKFLOW_ROWS} WHERE workflow_id IN ({{marks}})", ids)
         )
         definitions = {
             def_hash: _definition(conn, def_hash, snapshots) for *_, def_hash, _doc in rows
         }
     finally:
         conn.execute("COMMIT")
-    found: dict[str, Workflow] = {}
-    for workflow_id, rev, next_wake_at, def_hash, doc in rows:
-        wf = Workflow.from_doc(orjson.loads(doc), definitions[def_hash], [])
-        wf.rev = rev
-        wf.next_wake_at = next_wake_at
-        found[workflow_id] = wf
-    return SearchPage(total, [found[i] for i in ids if i in found])
+    found = {
+        workflow_id: search_sql.workflow_of(
+            orjson.loads(doc), definitions[def_hash], rev, next_wake_at
+        )
+        for workflow_id, rev, next_wake_at, def_hash, doc in rows
+    }
+    return search_sql.page_of(total, ids, found)
 
 
 def search_tasks(conn: sqlite3.Connection, request: SearchRequest) -> SearchPage[Task]:
     """Tasks matching the request, one page, with the total."""
     conn.execute("BEGIN")
     try:
-        total, ids = _page_ids(conn, request, _TASKS)
-        rows = list(
-            _by_ids(conn, "SELECT task_id, doc FROM legato_tasks WHERE task_id IN ({marks})", ids)
-        )
+        total, ids = _page_ids(conn, request, search_sql.TASKS)
+        rows = list(_by_ids(conn, f"{search_sql.TASK_ROWS} WHERE task_id IN ({{marks}})", ids))
     finally:
         conn.execute("COMMIT")
     found = {task_id: Task.from_doc(orjson.loads(doc)) for task_id, doc in rows}
-    return SearchPage(total, [found[i] for i in ids if i in found])
+    return search_sql.page_of(total, ids, found)
 
 
 def _definition(conn: sqlite3.Connection, def_hash: str, snapshots: DefinitionCache) -> WorkflowDef:
@@ -475,13 +283,6 @@ def _definition(conn: sqlite3.Connection, def_hash: str, snapshots: DefinitionCa
 
 def explain(conn: sqlite3.Connection, request: SearchRequest, *, tasks: bool = False) -> list[str]:
     """SQLite's plan of the page query of a search (for benchmarks and index tuning)."""
-    table = _TASKS if tasks else _WORKFLOWS
-    compiler = _Compiler()
-    where = compiler.where(request.where, table)
-    order = compiler.order_by(request, table)
-    sql = (
-        f"EXPLAIN QUERY PLAN SELECT {table.key} FROM {table.name} AS {table.alias}"
-        f" WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
-    )
-    rows = conn.execute(sql, [*compiler.params, request.size, request.start]).fetchall()
+    query = _Compiler().query(request, search_sql.TASKS if tasks else search_sql.WORKFLOWS)
+    rows = conn.execute(f"EXPLAIN QUERY PLAN {query.page}", query.page_params).fetchall()
     return [row[-1] for row in rows]

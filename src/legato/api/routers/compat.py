@@ -20,12 +20,12 @@ workflow's on its latest version, a task's on its definition. They are stored, l
 Legato does not act on them (a `RATE_LIMIT` tag does not limit anything).
 """
 
-from __future__ import annotations
-
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.types import DecoratedCallable
 
 from legato.api import responses
 from legato.api.bodies import kind_of, read_json, read_object
@@ -146,106 +146,69 @@ async def all_tags(request: Request) -> Response:
     return responses.json(out)
 
 
-# ------------------------------------------------------------------------------ workflow tags
-@router.get(
-    "/api/metadata/workflow/{name}/tags",
-    summary="The tags of a workflow definition (Orkes)",
-    responses={**json_response(_TAGS), **ERRORS},
-)
-async def get_workflow_tags(request: Request, name: str) -> Response:
-    definition = await services_of(request).definitions.get_workflow_def(name)
-    return responses.json(_tags_of(definition))
+# ------------------------------------------------------------------------------ definition tags
+def _tag_routes(
+    kind: str,
+    param: str,
+    read: Callable[[DefinitionService, str], Awaitable[WorkflowDef | TaskDef]],
+    write: Callable[[DefinitionService, str, list[Tag]], Awaitable[None]],
+) -> None:
+    """`GET|POST|PUT|DELETE /api/metadata/{kind}/{param}/tags`: the tags of the `kind`
+    definition named by the path parameter `param`, read with `read` and stored with `write`.
+
+    FastAPI reads the endpoints' annotations, and they name a local (`Name`): this module's
+    annotations are evaluated when defined, not postponed."""
+    path = f"/api/metadata/{kind}/{{{param}}}/tags"
+    owner = f"{kind} definition (Orkes)"
+    Name = Annotated[str, Path(alias=param)]
+
+    async def change(
+        request: Request, name: str, update: Callable[[list[Tag], Tag], list[Tag]]
+    ) -> Response:
+        tag = await _read_tag(request)
+        definitions = services_of(request).definitions
+        await write(definitions, name, update(_tags_of(await read(definitions, name)), tag))
+        return responses.empty()
+
+    def route(
+        method: str, operation: str, summary: str, body: dict[str, Any]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """The route of an endpoint of `path` that reads a JSON `body` and answers nothing."""
+        return router.api_route(
+            path,
+            methods=[method],
+            name=operation,
+            summary=summary,
+            openapi_extra=json_body(body),
+            responses=ERRORS,
+        )
+
+    @router.get(
+        path,
+        name=f"get_{kind}_tags",
+        summary=f"The tags of a {owner}",
+        responses={**json_response(_TAGS), **ERRORS},
+    )
+    async def get_tags(request: Request, name: Name) -> Response:
+        return responses.json(_tags_of(await read(services_of(request).definitions, name)))
+
+    @route("POST", f"add_{kind}_tag", f"Add a tag to a {owner}", _TAG)
+    async def add_tag(request: Request, name: Name) -> Response:
+        return await change(request, name, _added)
+
+    @route("PUT", f"set_{kind}_tags", f"Replace the tags of a {owner}", _TAGS)
+    async def set_tags(request: Request, name: Name) -> Response:
+        tags = await _read_tags(request)
+        await write(services_of(request).definitions, name, tags)
+        return responses.empty()
+
+    @route("DELETE", f"delete_{kind}_tag", f"Remove a tag from a {owner}", _TAG)
+    async def delete_tag(request: Request, name: Name) -> Response:
+        return await change(request, name, _removed)
 
 
-@router.post(
-    "/api/metadata/workflow/{name}/tags",
-    summary="Add a tag to a workflow definition (Orkes)",
-    openapi_extra=json_body(_TAG),
-    responses=ERRORS,
-)
-async def add_workflow_tag(request: Request, name: str) -> Response:
-    tag = await _read_tag(request)
-    definitions = services_of(request).definitions
-    current = _tags_of(await definitions.get_workflow_def(name))
-    await _set_workflow_tags(definitions, name, _added(current, tag))
-    return responses.empty()
-
-
-@router.put(
-    "/api/metadata/workflow/{name}/tags",
-    summary="Replace the tags of a workflow definition (Orkes)",
-    openapi_extra=json_body(_TAGS),
-    responses=ERRORS,
-)
-async def set_workflow_tags(request: Request, name: str) -> Response:
-    tags = await _read_tags(request)
-    await _set_workflow_tags(services_of(request).definitions, name, tags)
-    return responses.empty()
-
-
-@router.delete(
-    "/api/metadata/workflow/{name}/tags",
-    summary="Remove a tag from a workflow definition (Orkes)",
-    openapi_extra=json_body(_TAG),
-    responses=ERRORS,
-)
-async def delete_workflow_tag(request: Request, name: str) -> Response:
-    tag = await _read_tag(request)
-    definitions = services_of(request).definitions
-    current = _tags_of(await definitions.get_workflow_def(name))
-    await _set_workflow_tags(definitions, name, _removed(current, tag))
-    return responses.empty()
-
-
-# ------------------------------------------------------------------------------ task tags
-@router.get(
-    "/api/metadata/task/{taskName}/tags",
-    summary="The tags of a task definition (Orkes)",
-    responses={**json_response(_TAGS), **ERRORS},
-)
-async def get_task_tags(request: Request, taskName: str) -> Response:
-    task_def = await services_of(request).definitions.get_task_def(taskName)
-    return responses.json(_tags_of(task_def))
-
-
-@router.post(
-    "/api/metadata/task/{taskName}/tags",
-    summary="Add a tag to a task definition (Orkes)",
-    openapi_extra=json_body(_TAG),
-    responses=ERRORS,
-)
-async def add_task_tag(request: Request, taskName: str) -> Response:
-    tag = await _read_tag(request)
-    definitions = services_of(request).definitions
-    current = _tags_of(await definitions.get_task_def(taskName))
-    await _set_task_tags(definitions, taskName, _added(current, tag))
-    return responses.empty()
-
-
-@router.put(
-    "/api/metadata/task/{taskName}/tags",
-    summary="Replace the tags of a task definition (Orkes)",
-    openapi_extra=json_body(_TAGS),
-    responses=ERRORS,
-)
-async def set_task_tags(request: Request, taskName: str) -> Response:
-    tags = await _read_tags(request)
-    await _set_task_tags(services_of(request).definitions, taskName, tags)
-    return responses.empty()
-
-
-@router.delete(
-    "/api/metadata/task/{taskName}/tags",
-    summary="Remove a tag from a task definition (Orkes)",
-    openapi_extra=json_body(_TAG),
-    responses=ERRORS,
-)
-async def delete_task_tag(request: Request, taskName: str) -> Response:
-    tag = await _read_tag(request)
-    definitions = services_of(request).definitions
-    current = _tags_of(await definitions.get_task_def(taskName))
-    await _set_task_tags(definitions, taskName, _removed(current, tag))
-    return responses.empty()
+_tag_routes("workflow", "name", DefinitionService.get_workflow_def, _set_workflow_tags)
+_tag_routes("task", "taskName", DefinitionService.get_task_def, _set_task_tags)
 
 
 # ------------------------------------------------------------------------------ state update

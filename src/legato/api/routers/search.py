@@ -5,8 +5,8 @@ a workflow id. Parameter names are Conductor's exactly (camelCase), hence the no
 argument names. `sort` may be given several times, or as `a:ASC|b:DESC`.
 """
 
-from __future__ import annotations
-
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -14,69 +14,70 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from legato.api import responses
 from legato.api.context import services_of
 from legato.api.openapi import ERRORS, json_response, ref
+from legato.search.request import SearchPage
+from legato.service.search import SearchService
 
 router = APIRouter()
 
 _STRING = {"type": "string"}
 _INTEGER = {"type": "integer"}
-_WORKFLOW_SUMMARY: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        **{
-            name: _STRING
-            for name in (
-                "workflowType",
-                "workflowId",
-                "correlationId",
-                "startTime",
-                "updateTime",
-                "endTime",
-                "status",
-                "input",
-                "output",
-                "reasonForIncompletion",
-                "event",
-                "failedReferenceTaskNames",
-                "createdBy",
-                "idempotencyKey",
-                "parentWorkflowId",
-                "classifier",
-            )
-        },
-        **{
-            name: _INTEGER
-            for name in ("version", "executionTime", "priority", "inputSize", "outputSize")
-        },
-        "failedTaskNames": {"type": "array", "items": _STRING},
-        "taskToDomain": {"type": "object", "additionalProperties": _STRING},
-    },
-}
-_TASK_SUMMARY: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        **{
-            name: _STRING
-            for name in (
-                "workflowId",
-                "workflowType",
-                "correlationId",
-                "scheduledTime",
-                "startTime",
-                "updateTime",
-                "endTime",
-                "status",
-                "reasonForIncompletion",
-                "taskDefName",
-                "taskType",
-                "input",
-                "output",
-                "taskId",
-                "domain",
-            )
-        },
-        **{name: _INTEGER for name in ("executionTime", "queueWaitTime", "workflowPriority")},
-    },
-}
+
+
+def _object_schema(
+    strings: tuple[str, ...], integers: tuple[str, ...], **more: Any
+) -> dict[str, Any]:
+    """The schema of an object of these string and integer properties (then `more`)."""
+    properties = {
+        **{name: _STRING for name in strings},
+        **{name: _INTEGER for name in integers},
+        **more,
+    }
+    return {"type": "object", "properties": properties}
+
+
+_WORKFLOW_SUMMARY = _object_schema(
+    (
+        "workflowType",
+        "workflowId",
+        "correlationId",
+        "startTime",
+        "updateTime",
+        "endTime",
+        "status",
+        "input",
+        "output",
+        "reasonForIncompletion",
+        "event",
+        "failedReferenceTaskNames",
+        "createdBy",
+        "idempotencyKey",
+        "parentWorkflowId",
+        "classifier",
+    ),
+    ("version", "executionTime", "priority", "inputSize", "outputSize"),
+    failedTaskNames={"type": "array", "items": _STRING},
+    taskToDomain={"type": "object", "additionalProperties": _STRING},
+)
+_TASK_SUMMARY = _object_schema(
+    (
+        "workflowId",
+        "workflowType",
+        "correlationId",
+        "scheduledTime",
+        "startTime",
+        "updateTime",
+        "endTime",
+        "status",
+        "reasonForIncompletion",
+        "taskDefName",
+        "taskType",
+        "input",
+        "output",
+        "taskId",
+        "domain",
+    ),
+    ("executionTime", "queueWaitTime", "workflowPriority"),
+)
 
 
 def _search_result(items: dict[str, Any]) -> dict[int | str, Any]:
@@ -138,79 +139,100 @@ class _WorkflowSearch(_Search):
         self.kwargs.update(classifier=classifier, top_level_only=topLevelOnly)
 
 
-SearchParams = Annotated[_Search, Depends()]
-WorkflowSearchParams = Annotated[_WorkflowSearch, Depends()]
+def _search_route(
+    path: str,
+    name: str,
+    tag: str,
+    summary: str,
+    items: dict[str, Any],
+    parameters: type[_Search],
+    find: Callable[..., Awaitable[SearchPage[Any]]],
+    render: Callable[[SearchService, SearchPage[Any]], Any],
+) -> None:
+    """`GET path`: the search `find` with the query parameters of `parameters`, its page
+    answered as `render` shows it (`SearchService` methods; `render` may be async) in a
+    SearchResult of `items`.
+
+    FastAPI reads the endpoint's annotations, and they name a local (`Params`): this module's
+    annotations are evaluated when defined, not postponed."""
+    Params = Annotated[_Search, Depends(parameters)]
+
+    async def endpoint(request: Request, params: Params) -> Response:
+        search = services_of(request).search
+        answer = render(search, await find(search, **params.kwargs))
+        return responses.json(await answer if inspect.isawaitable(answer) else answer)
+
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["GET"],
+        name=name,
+        tags=[tag],
+        summary=summary,
+        responses=_search_result(items),
+    )
 
 
 # ------------------------------------------------------------------------------ workflows
-@router.get(
+_search_route(
     "/api/workflow/search",
-    tags=["workflow"],
-    summary="Search workflows; answers SearchResult<WorkflowSummary>",
-    responses=_search_result(_WORKFLOW_SUMMARY),
+    "search_workflows",
+    "workflow",
+    "Search workflows; answers SearchResult<WorkflowSummary>",
+    _WORKFLOW_SUMMARY,
+    _WorkflowSearch,
+    SearchService.workflows,
+    SearchService.workflow_summaries,
 )
-async def search_workflows(request: Request, params: WorkflowSearchParams) -> Response:
-    search = services_of(request).search
-    page = await search.workflows(**params.kwargs)
-    return responses.json(search.workflow_summaries(page))
-
-
-@router.get(
+_search_route(
     "/api/workflow/search-v2",
-    tags=["workflow"],
-    summary="Search workflows; answers SearchResult<Workflow> (workflows without tasks)",
-    responses=_search_result(ref("Workflow")),
+    "search_workflows_v2",
+    "workflow",
+    "Search workflows; answers SearchResult<Workflow> (workflows without tasks)",
+    ref("Workflow"),
+    _WorkflowSearch,
+    SearchService.workflows,
+    SearchService.workflow_documents,
 )
-async def search_workflows_v2(request: Request, params: WorkflowSearchParams) -> Response:
-    search = services_of(request).search
-    page = await search.workflows(**params.kwargs)
-    return responses.json(search.workflow_documents(page))
-
-
-@router.get(
+_search_route(
     "/api/workflow/search-by-tasks",
-    tags=["workflow"],
-    summary="Search workflows by their tasks (query and freeText over task fields)",
-    responses=_search_result(_WORKFLOW_SUMMARY),
+    "search_workflows_by_tasks",
+    "workflow",
+    "Search workflows by their tasks (query and freeText over task fields)",
+    _WORKFLOW_SUMMARY,
+    _Search,
+    SearchService.workflows_by_tasks,
+    SearchService.workflow_summaries,
 )
-async def search_workflows_by_tasks(request: Request, params: SearchParams) -> Response:
-    search = services_of(request).search
-    page = await search.workflows_by_tasks(**params.kwargs)
-    return responses.json(search.workflow_summaries(page))
-
-
-@router.get(
+_search_route(
     "/api/workflow/search-by-tasks-v2",
-    tags=["workflow"],
-    summary="Search workflows by their tasks; answers SearchResult<Workflow>",
-    responses=_search_result(ref("Workflow")),
+    "search_workflows_by_tasks_v2",
+    "workflow",
+    "Search workflows by their tasks; answers SearchResult<Workflow>",
+    ref("Workflow"),
+    _Search,
+    SearchService.workflows_by_tasks,
+    SearchService.workflow_documents,
 )
-async def search_workflows_by_tasks_v2(request: Request, params: SearchParams) -> Response:
-    search = services_of(request).search
-    page = await search.workflows_by_tasks(**params.kwargs)
-    return responses.json(search.workflow_documents(page))
-
 
 # ------------------------------------------------------------------------------ tasks
-@router.get(
+_search_route(
     "/api/tasks/search",
-    tags=["tasks"],
-    summary="Search tasks; answers SearchResult<TaskSummary>",
-    responses=_search_result(_TASK_SUMMARY),
+    "search_tasks",
+    "tasks",
+    "Search tasks; answers SearchResult<TaskSummary>",
+    _TASK_SUMMARY,
+    _Search,
+    SearchService.tasks,
+    SearchService.task_summaries,
 )
-async def search_tasks(request: Request, params: SearchParams) -> Response:
-    search = services_of(request).search
-    page = await search.tasks(**params.kwargs)
-    return responses.json(search.task_summaries(page))
-
-
-@router.get(
+_search_route(
     "/api/tasks/search-v2",
-    tags=["tasks"],
-    summary="Search tasks; answers SearchResult<Task>",
-    responses=_search_result(ref("Task")),
+    "search_tasks_v2",
+    "tasks",
+    "Search tasks; answers SearchResult<Task>",
+    ref("Task"),
+    _Search,
+    SearchService.tasks,
+    SearchService.task_documents,
 )
-async def search_tasks_v2(request: Request, params: SearchParams) -> Response:
-    search = services_of(request).search
-    page = await search.tasks(**params.kwargs)
-    return responses.json(await search.task_documents(page))
