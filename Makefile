@@ -24,7 +24,7 @@ CHROMIUM ?= /usr/bin/chromium
 TEST_SERVICES += postgres
 WITH_POSTGRES = $(if $(filter postgres,$(TEST_SERVICES)),scripts/pg-cluster.sh run --)
 
-.PHONY: install run test test-services chromium postgres lint bench clean distclean
+.PHONY: install run test test-services chromium postgres lint bench screenshots clean distclean
 
 install: $(INSTALLED)
 
@@ -70,6 +70,10 @@ bench: $(INSTALLED) postgres
 	$(BIN)/python benchmarks/throughput.py $(BENCH_ARGS)
 	scripts/pg-cluster.sh run --durable -- \
 	  $(BIN)/python benchmarks/throughput.py --db postgresql --nodes 1,2 $(BENCH_ARGS)
+
+# Takes the web UI's screenshots in docs/screenshots/ again (the browser tests, with Chromium).
+screenshots: $(INSTALLED) chromium
+	LEGATO_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/e2e/ui
 
 # Removes caches and build output; keeps the venv and any legato.db.
 clean:

@@ -3,7 +3,8 @@
 Chromium is Debian's (`/usr/bin/chromium`, installed by `make test`), driven by Playwright's
 Python package through `executable_path` (never `playwright install`). The browser starts with
 a new empty profile and every background service off: this machine's network is closed.
-Screenshots of each page go to `docs/screenshots/`.
+Screenshots of each page go to a temporary directory, or to `$LEGATO_SCREENSHOTS` when it is
+set (`make screenshots` refreshes `docs/screenshots/` that way).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 800}  # a laptop screen
 
 
@@ -149,6 +149,8 @@ def page(browser: object, server: str) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = os.environ.get("LEGATO_SCREENSHOTS")
+    where = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    where.mkdir(parents=True, exist_ok=True)
+    return where

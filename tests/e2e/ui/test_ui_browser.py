@@ -1,5 +1,5 @@
 """The web UI in headless Chromium against a real server: what a developer, a product person and
-support do with it. Each test leaves a screenshot of its page in docs/screenshots/."""
+support do with it. Each test leaves a screenshot of its page (see conftest)."""
 
 from __future__ import annotations
 
