@@ -126,3 +126,34 @@ async def test_poll_data_buffered_on_one_node_reaches_the_others(
     assert await b.list_poll_data("idle") == [
         {"queueName": "idle", "workerId": "w1", "lastPollTime": NOW}
     ]
+
+
+def test_the_commit_and_claim_functions_come_and_go_with_their_migration() -> None:
+    import psycopg
+    import sqlalchemy as sa
+    from alembic import command
+
+    from legato.store import migrate
+
+    url = pg_testdb.fresh_database(migrated=True)
+
+    def functions() -> set[str]:
+        with psycopg.connect(url) as conn:
+            rows = conn.execute(
+                "SELECT proname FROM pg_proc WHERE proname LIKE 'legato\\_%'"
+            ).fetchall()
+        return {name for (name,) in rows}
+
+    assert functions() == {"legato_commit", "legato_claim", "legato_claimed_doc"}
+    engine = sa.create_engine(migrate.sqlalchemy_url(url), poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            cfg = migrate.alembic_config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0002")
+    finally:
+        engine.dispose()
+    assert functions() == set()
+    migrate.upgrade(url)
+    assert functions() == {"legato_commit", "legato_claim", "legato_claimed_doc"}
+    assert migrate.current_revision(url) == migrate.head_revision()
