@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from legato.client import call as c
 from legato.client.call import Answer, Call, operation
 from legato.client.models import SearchResult, Task
+from legato.client.search import search_call
+
+T = TypeVar("T")
 
 IGNORED_HEADER = "x-legato-ignored"
 
@@ -15,6 +18,23 @@ IGNORED_HEADER = "x-legato-ignored"
 def ignored_reason(answer: Answer) -> str | None:
     """Why the server did not apply a TaskResult (the task had ended already), or None."""
     return answer.headers.get(IGNORED_HEADER)
+
+
+def _batch_poll(
+    task_type: str,
+    decode: Callable[[Answer], T],
+    worker_id: str | None,
+    domain: str | None,
+    count: int,
+    timeout_ms: int,
+) -> Call[T]:
+    """`GET /api/tasks/poll/batch/{task_type}`, the answer decoded by `decode`."""
+    return Call(
+        "GET",
+        f"/api/tasks/poll/batch/{c.seg(task_type)}",
+        decode,
+        params=c.query(workerid=worker_id, domain=domain, count=count, timeout=timeout_ms),
+    )
 
 
 def poll_call(
@@ -26,12 +46,7 @@ def poll_call(
     timeout_ms: int = 100,
 ) -> Call[list[dict[str, Any]]]:
     """The batch poll, answered as raw Task JSON (what the worker runtime wants)."""
-    return Call(
-        "GET",
-        f"/api/tasks/poll/batch/{c.seg(task_type)}",
-        c.json_list,
-        params=c.query(workerid=worker_id, domain=domain, count=count, timeout=timeout_ms),
-    )
+    return _batch_poll(task_type, c.json_list, worker_id, domain, count, timeout_ms)
 
 
 def update_call(result: Mapping[str, Any]) -> Call[str | None]:
@@ -62,12 +77,7 @@ class TaskOperations:
         timeout_ms: int = 100,
     ) -> Call[list[Task]]:
         """Claim up to `count` tasks, waiting up to `timeout_ms` (at most 5000) for the first."""
-        return Call(
-            "GET",
-            f"/api/tasks/poll/batch/{c.seg(task_type)}",
-            c.tasks,
-            params=c.query(workerid=worker_id, domain=domain, count=count, timeout=timeout_ms),
-        )
+        return _batch_poll(task_type, c.tasks, worker_id, domain, count, timeout_ms)
 
     @operation
     def update_task(result: Mapping[str, Any]) -> Call[str | None]:
@@ -162,9 +172,6 @@ class TaskOperations:
         sort: str | None = None,
     ) -> Call[SearchResult[dict[str, Any]]]:
         """Task summaries matching `query` (`taskType = 'x' AND status = 'FAILED'`)."""
-        return Call(
-            "GET",
-            "/api/tasks/search",
-            c.search_of(c.raw),
-            params=c.query(query=query, freeText=free_text, start=start, size=size, sort=sort),
+        return search_call(
+            "/api/tasks/search", query, free_text=free_text, start=start, size=size, sort=sort
         )

@@ -8,10 +8,34 @@ from typing import Any
 from legato.client import call as c
 from legato.client.call import Answer, Call, operation
 from legato.client.models import BulkResult, SearchResult, Task, Workflow
+from legato.client.search import search_call
 
 
 def _bulk(answer: Answer) -> BulkResult:
     return BulkResult.from_json(c.json_object(answer))
+
+
+def _bulk_call(
+    method: str, action: str, workflow_ids: Iterable[str], **params: Any
+) -> Call[BulkResult]:
+    """A bulk operation (`/api/workflow/bulk/{action}`): the ids as the body, a BulkResult back."""
+    return Call(
+        method,
+        f"/api/workflow/bulk/{action}",
+        _bulk,
+        params=c.query(**params),
+        body=c.dumps(list(workflow_ids)),
+    )
+
+
+def _on_workflow(method: str, workflow_id: str, action: str = "", **params: Any) -> Call[None]:
+    """An operation on one execution (`/api/workflow/{id}{action}`) answered with no content."""
+    return Call(
+        method,
+        f"/api/workflow/{c.seg(workflow_id)}{action}",
+        c.no_content,
+        params=c.query(**params),
+    )
 
 
 def _name_of(workflow: Any) -> str:
@@ -185,70 +209,48 @@ class WorkflowOperations:
         sort: str | None = None,
     ) -> Call[SearchResult[dict[str, Any]]]:
         """Workflow summaries matching `query` (`status = 'FAILED' AND workflowType = 'x'`)."""
-        return Call(
-            "GET",
-            "/api/workflow/search",
-            c.search_of(c.raw),
-            params=c.query(query=query, freeText=free_text, start=start, size=size, sort=sort),
+        return search_call(
+            "/api/workflow/search", query, free_text=free_text, start=start, size=size, sort=sort
         )
 
     # ------------------------------------------------------------------ operations
     @operation
     def terminate_workflow(workflow_id: str, reason: str | None = None) -> Call[None]:
-        return Call(
-            "DELETE",
-            f"/api/workflow/{c.seg(workflow_id)}",
-            c.no_content,
-            params=c.query(reason=reason),
-        )
+        return _on_workflow("DELETE", workflow_id, reason=reason)
 
     @operation
     def remove_workflow(workflow_id: str, *, archive: bool = True) -> Call[None]:
         """Delete an execution (terminate it first, or use `terminate_remove_workflow`)."""
-        return Call(
-            "DELETE",
-            f"/api/workflow/{c.seg(workflow_id)}/remove",
-            c.no_content,
-            params=c.query(archiveWorkflow=archive),
-        )
+        return _on_workflow("DELETE", workflow_id, "/remove", archiveWorkflow=archive)
 
     @operation
     def terminate_remove_workflow(
         workflow_id: str, reason: str | None = None, *, archive: bool = True
     ) -> Call[None]:
-        return Call(
-            "DELETE",
-            f"/api/workflow/{c.seg(workflow_id)}/terminate-remove",
-            c.no_content,
-            params=c.query(reason=reason, archiveWorkflow=archive),
+        return _on_workflow(
+            "DELETE", workflow_id, "/terminate-remove", reason=reason, archiveWorkflow=archive
         )
 
     @operation
     def pause_workflow(workflow_id: str) -> Call[None]:
-        return Call("PUT", f"/api/workflow/{c.seg(workflow_id)}/pause", c.no_content)
+        return _on_workflow("PUT", workflow_id, "/pause")
 
     @operation
     def resume_workflow(workflow_id: str) -> Call[None]:
-        return Call("PUT", f"/api/workflow/{c.seg(workflow_id)}/resume", c.no_content)
+        return _on_workflow("PUT", workflow_id, "/resume")
 
     @operation
     def retry_workflow(workflow_id: str, *, resume_subworkflow_tasks: bool = False) -> Call[None]:
         """Retry the failed tasks of an ended workflow."""
-        return Call(
-            "POST",
-            f"/api/workflow/{c.seg(workflow_id)}/retry",
-            c.no_content,
-            params=c.query(resumeSubworkflowTasks=resume_subworkflow_tasks),
+        return _on_workflow(
+            "POST", workflow_id, "/retry", resumeSubworkflowTasks=resume_subworkflow_tasks
         )
 
     @operation
     def restart_workflow(workflow_id: str, *, use_latest_definitions: bool = False) -> Call[None]:
         """Run an ended workflow again from the start, under the same id."""
-        return Call(
-            "POST",
-            f"/api/workflow/{c.seg(workflow_id)}/restart",
-            c.no_content,
-            params=c.query(useLatestDefinitions=use_latest_definitions),
+        return _on_workflow(
+            "POST", workflow_id, "/restart", useLatestDefinitions=use_latest_definitions
         )
 
     @operation
@@ -296,7 +298,7 @@ class WorkflowOperations:
     @operation
     def reset_callbacks(workflow_id: str) -> Call[None]:
         """Make every task waiting for its `callbackAfterSeconds` pollable now."""
-        return Call("POST", f"/api/workflow/{c.seg(workflow_id)}/resetcallbacks", c.no_content)
+        return _on_workflow("POST", workflow_id, "/resetcallbacks")
 
     @operation
     def decide_workflow(workflow_id: str) -> Call[None]:
@@ -316,60 +318,40 @@ class WorkflowOperations:
     # ------------------------------------------------------------------ bulk
     @operation
     def bulk_pause_workflows(workflow_ids: Iterable[str]) -> Call[BulkResult]:
-        return Call("PUT", "/api/workflow/bulk/pause", _bulk, body=c.dumps(list(workflow_ids)))
+        return _bulk_call("PUT", "pause", workflow_ids)
 
     @operation
     def bulk_resume_workflows(workflow_ids: Iterable[str]) -> Call[BulkResult]:
-        return Call("PUT", "/api/workflow/bulk/resume", _bulk, body=c.dumps(list(workflow_ids)))
+        return _bulk_call("PUT", "resume", workflow_ids)
 
     @operation
     def bulk_restart_workflows(
         workflow_ids: Iterable[str], *, use_latest_definitions: bool = False
     ) -> Call[BulkResult]:
-        return Call(
-            "POST",
-            "/api/workflow/bulk/restart",
-            _bulk,
-            params=c.query(useLatestDefinitions=use_latest_definitions),
-            body=c.dumps(list(workflow_ids)),
+        return _bulk_call(
+            "POST", "restart", workflow_ids, useLatestDefinitions=use_latest_definitions
         )
 
     @operation
     def bulk_retry_workflows(workflow_ids: Iterable[str]) -> Call[BulkResult]:
-        return Call("POST", "/api/workflow/bulk/retry", _bulk, body=c.dumps(list(workflow_ids)))
+        return _bulk_call("POST", "retry", workflow_ids)
 
     @operation
     def bulk_terminate_workflows(
         workflow_ids: Iterable[str], reason: str | None = None
     ) -> Call[BulkResult]:
-        return Call(
-            "POST",
-            "/api/workflow/bulk/terminate",
-            _bulk,
-            params=c.query(reason=reason),
-            body=c.dumps(list(workflow_ids)),
-        )
+        return _bulk_call("POST", "terminate", workflow_ids, reason=reason)
 
     @operation
     def bulk_remove_workflows(
         workflow_ids: Iterable[str], *, archive: bool = True
     ) -> Call[BulkResult]:
-        return Call(
-            "DELETE",
-            "/api/workflow/bulk/remove",
-            _bulk,
-            params=c.query(archiveWorkflow=archive),
-            body=c.dumps(list(workflow_ids)),
-        )
+        return _bulk_call("DELETE", "remove", workflow_ids, archiveWorkflow=archive)
 
     @operation
     def bulk_terminate_remove_workflows(
         workflow_ids: Iterable[str], reason: str | None = None, *, archive: bool = True
     ) -> Call[BulkResult]:
-        return Call(
-            "DELETE",
-            "/api/workflow/bulk/terminate-remove",
-            _bulk,
-            params=c.query(reason=reason, archiveWorkflow=archive),
-            body=c.dumps(list(workflow_ids)),
+        return _bulk_call(
+            "DELETE", "terminate-remove", workflow_ids, reason=reason, archiveWorkflow=archive
         )

@@ -4,6 +4,11 @@
 state) and returns a Decision listing every change, which the service persists in one
 transaction. It performs no I/O and never raises for a workflow's own mistakes: a bad expression
 or script fails its task with a reason.
+
+`Run` holds the loop, scheduling, endings and lookups; sibling modules hold functions of a `Run`
+for the rest: `updates` (task updates, sub-workflow ends, variables), `operations` (operator
+facts), `outcomes` (what follows when a task ends), `timeouts`, `domains` (task-to-domain) and
+`failure` (the failure workflow).
 """
 
 from __future__ import annotations
@@ -12,11 +17,9 @@ import uuid
 from functools import lru_cache
 from typing import Any
 
-import orjson
-
-from legato.engine import operations, retry, timeouts
+from legato.engine import domains, failure, operations, outcomes, timeouts, updates
 from legato.engine.context import EngineContext
-from legato.engine.decision import Decision, ParentNotice, WorkflowStart
+from legato.engine.decision import Decision, ParentNotice
 from legato.engine.facts import (
     OPERATOR_FACTS,
     ChildFinished,
@@ -41,18 +44,12 @@ from legato.model import (
     WorkflowStatus,
     WorkflowTask,
 )
-from legato.store.base import QueueEntry, TaskLog
+from legato.store.base import QueueEntry
 from legato.tasks import do_while
 from legato.tasks.base import Handler
 from legato.tasks.registry import handler_for, is_worker_type
 
 MAX_PASSES = 1000
-# A domain counts as served when a worker polled it this recently (Conductor's
-# activeWorkerLastPollTimeout).
-ACTIVE_WORKER_MS = 10_000
-
-# Types that are never retried (Conductor's built-in control-flow tasks).
-BUILT_IN = frozenset({"DECISION", "SWITCH", "FORK", "JOIN", "EXCLUSIVE_JOIN", "DO_WHILE"})
 
 
 def decide(workflow: Workflow, fact: Fact, now: int, ctx: EngineContext) -> Decision:
@@ -84,9 +81,9 @@ class Run:
             first = self.wf.definition.tasks[0]
             self.schedule(first, 0)
         elif isinstance(fact, TaskUpdate):
-            self._apply_update(fact)
+            updates.apply_update(self, fact)
         elif isinstance(fact, ChildFinished):
-            self._apply_child(fact)
+            updates.apply_child(self, fact)
         elif isinstance(fact, Terminate):
             if self.wf.status != WorkflowStatus.TERMINATED:
                 self.finish(
@@ -95,91 +92,11 @@ class Run:
                     failure_workflow=fact.trigger_failure_workflow,
                 )
         elif isinstance(fact, UpdateVariables):
-            self._apply_variables(fact)
+            updates.apply_variables(self, fact)
         elif isinstance(fact, OPERATOR_FACTS):
             operations.apply(self, fact)
         elif isinstance(fact, Tick | Reevaluate):
             pass
-
-    def _apply_update(self, fact: TaskUpdate) -> None:
-        task = self.find_task(fact.task_id)
-        if task is None:
-            self.decision.ignored = f"No such task {fact.task_id} in workflow {self.wf.workflow_id}"
-            return
-        if task.status.terminal:
-            self.decision.ignored = f"Task {task.task_id} is already {task.status.value}"
-            return
-        if self.wf.status.terminal:
-            self.decision.ignored = (
-                f"Workflow {self.wf.workflow_id} is already {self.wf.status.value}"
-            )
-            return
-        for line in fact.logs:
-            self.decision.logs.append(TaskLog(task.task_id, line, self.now))
-        if fact.worker_id:
-            task.worker_id = fact.worker_id
-        task.update_time = self.now
-        self.dirty(task)
-        if fact.extend_lease:
-            return
-        if fact.output_data is not None:
-            task.output_data = fact.output_data
-        if fact.reason_for_incompletion is not None:
-            task.reason_for_incompletion = fact.reason_for_incompletion
-        status = fact.status
-        if status == TaskStatus.IN_PROGRESS:
-            task.callback_after_seconds = fact.callback_after_seconds
-            if task.callback_from_worker:
-                # A worker says "not done yet, call me back": the task is offered again later.
-                task.status = TaskStatus.SCHEDULED
-                self.enqueue(task, delay_ms=fact.callback_after_seconds * 1000)
-            else:
-                task.status = TaskStatus.IN_PROGRESS
-            return
-        if task.start_time == 0:
-            task.start_time = self.now
-        if fact.retry_after_seconds is not None:
-            task.retry_after_seconds = fact.retry_after_seconds
-        self.set_status(task, status)
-
-    def _apply_variables(self, fact: UpdateVariables) -> None:
-        merged = dict(self.wf.variables)
-        for key, value in fact.variables.items():
-            current = merged.get(key)
-            if fact.append_array and isinstance(current, list):
-                merged[key] = current + (value if isinstance(value, list) else [value])
-            else:
-                merged[key] = value
-        size = len(orjson.dumps(merged))
-        if size > self.ctx.max_variables_bytes:
-            self.decision.ignored = (
-                f"The variables payload size: {size} of workflow {self.wf.workflow_id} is "
-                f"greater than the permissible limit: {self.ctx.max_variables_bytes} bytes"
-            )
-            return
-        self.wf.variables = merged
-        self.invalidate_scope()
-        self.touch()
-
-    def _apply_child(self, fact: ChildFinished) -> None:
-        task = self.find_task(fact.task_id)
-        if task is None or task.status.terminal:
-            self.decision.ignored = f"Task {fact.task_id} is not waiting for a sub-workflow"
-            return
-        status = {
-            WorkflowStatus.COMPLETED: TaskStatus.COMPLETED,
-            WorkflowStatus.FAILED: TaskStatus.FAILED,
-            WorkflowStatus.TIMED_OUT: TaskStatus.TIMED_OUT,
-            WorkflowStatus.TERMINATED: TaskStatus.CANCELED,
-        }.get(fact.status)
-        if status is None:
-            return
-        task.output_data = {**fact.output, "subWorkflowId": fact.child_id}
-        if status != TaskStatus.COMPLETED:
-            task.reason_for_incompletion = fact.reason or (
-                f"Sub workflow {fact.child_id} ended with status {fact.status.value}"
-            )
-        self.set_status(task, status)
 
     # ------------------------------------------------------------------ the loop
     def settle(self) -> None:
@@ -196,7 +113,7 @@ class Run:
                     break
                 if task.status.terminal and not task.executed and not task.retried:
                     progressed = True
-                    self._process_terminal(task)
+                    outcomes.process_terminal(self, task)
             if wf.status != WorkflowStatus.RUNNING:
                 break
             for task in list(wf.tasks):
@@ -209,7 +126,7 @@ class Run:
             if not progressed:
                 break
         if wf.status == WorkflowStatus.RUNNING:
-            self._check_completion()
+            outcomes.check_completion(self)
         if wf.status == WorkflowStatus.RUNNING:
             wake = timeouts.next_wake(self)
             if wake != wf.next_wake_at:
@@ -218,96 +135,6 @@ class Run:
         elif wf.next_wake_at is not None:
             wf.next_wake_at = None
             self.touch()
-
-    def _process_terminal(self, task: Task) -> None:
-        status = task.status
-        if status.successful:
-            task.executed = True
-            self.dirty(task)
-            self.schedule_successors(task)
-            return
-        if self._retry(task):
-            return
-        wt = self.workflow_task(task)
-        loop_ref = self.graph.loop_of.get(task.base_ref)
-        if wt is not None and wt.optional and status != TaskStatus.CANCELED:
-            task.status = TaskStatus.COMPLETED_WITH_ERRORS
-            task.executed = True
-            self.dirty(task)
-            self.schedule_successors(task)
-            return
-        if wt is not None and wt.permissive and status != TaskStatus.CANCELED:
-            task.executed = True
-            self.dirty(task)
-            self._record_failed(task)
-            self.schedule_successors(task)
-            return
-        task.executed = True
-        self.dirty(task)
-        if loop_ref is not None:
-            loop = self.latest(loop_ref)
-            if loop is not None and not loop.status.terminal:
-                loop.reason_for_incompletion = (
-                    f"Task {task.reference_task_name} of the loop ended with {status.value}"
-                )
-                self.set_status(loop, TaskStatus.FAILED)
-                loop.executed = True
-        self.fail_from_task(task)
-
-    def _retry(self, task: Task) -> bool:
-        if not task.status.retriable or task.task_type in BUILT_IN:
-            return False
-        wt = self.workflow_task(task)
-        if wt is None:
-            return False
-        task_def = self.task_def_for(wt)
-        allowed = wt.retry_count if wt.retry_count is not None else task_def.retry_count
-        if task.retry_count >= allowed:
-            return False
-        if task_def.total_timeout_seconds > 0:
-            first = task.first_scheduled_time or task.scheduled_time
-            if self.now - first >= task_def.total_timeout_seconds * 1000:
-                return False
-        if task.retry_after_seconds is not None:
-            delay_ms = task.retry_after_seconds * 1000
-        else:
-            delay_ms = retry.delay_ms(task_def, task.retry_count, self.ctx.random())
-        task.retried = True
-        task.executed = True
-        self.dirty(task)
-        self.schedule(
-            wt,
-            task.iteration,
-            retry_of=task,
-            delay_ms=delay_ms,
-        )
-        return True
-
-    def _check_completion(self) -> None:
-        wf = self.wf
-        for task in wf.tasks:
-            if not task.status.terminal:
-                return
-            if not task.executed and not task.retried:
-                return
-        permissive = [
-            t
-            for t in wf.tasks
-            if not t.retried
-            and t.status
-            in (TaskStatus.FAILED, TaskStatus.FAILED_WITH_TERMINAL_ERROR, TaskStatus.TIMED_OUT)
-            and (wt := self.workflow_task(t)) is not None
-            and wt.permissive
-        ]
-        if permissive:
-            reasons = "; ".join(
-                f"Task {t.task_id} failed with status: {t.status.value} and reason: "
-                f"'{t.reason_for_incompletion}'"
-                for t in permissive
-            )
-            self.finish(WorkflowStatus.FAILED, reasons, failure_workflow=True, failed=permissive[0])
-            return
-        self.finish(WorkflowStatus.COMPLETED, None, failure_workflow=False)
 
     # ------------------------------------------------------------------ scheduling
     def schedule_successors(self, task: Task) -> None:
@@ -432,7 +259,7 @@ class Run:
         return resolve(value, self.scope(), task_id=task_id)
 
     def enqueue(self, task: Task, *, delay_ms: int = 0, queue_name: str | None = None) -> None:
-        name = queue_name or self.queue_name(task)
+        name = queue_name or domains.queue_name(self, task)
         self.decision.enqueue.append(
             QueueEntry(
                 task_id=task.task_id,
@@ -442,30 +269,6 @@ class Run:
                 priority=self.wf.priority,
             )
         )
-
-    def queue_name(self, task: Task) -> str:
-        domain = self.domain_for(task)
-        task.domain = domain
-        return f"{domain}:{task.task_type}" if domain else task.task_type
-
-    def domain_for(self, task: Task) -> str | None:
-        mapping = self.wf.task_to_domain
-        if not mapping or not task.callback_from_worker:
-            return None
-        spec = mapping.get(task.task_def_name) or mapping.get("*")
-        if not spec:
-            return None
-        choices = [d.strip() for d in spec.split(",") if d.strip()]
-        if not choices:
-            return None
-        # Conductor: the first domain with a worker polling lately, else the last one named.
-        chosen = choices[-1]
-        for domain in choices[:-1]:
-            last = self.ctx.last_poll(task.task_type, None if domain == "NO_DOMAIN" else domain)
-            if last is not None and self.now - last <= ACTIVE_WORKER_MS:
-                chosen = domain
-                break
-        return None if chosen == "NO_DOMAIN" else chosen
 
     # ------------------------------------------------------------------ endings
     def set_status(self, task: Task, status: TaskStatus) -> None:
@@ -487,20 +290,12 @@ class Run:
             TaskStatus.TIMED_OUT: WorkflowStatus.TIMED_OUT,
             TaskStatus.CANCELED: WorkflowStatus.TERMINATED,
         }.get(task.status, WorkflowStatus.FAILED)
-        self._record_failed(task)
+        outcomes.record_failed(self, task)
         reason = (
             f"Task {task.task_id} failed with status: {task.status.value} and reason: "
             f"'{task.reason_for_incompletion}'"
         )
         self.finish(status, reason, failure_workflow=True, failed=task)
-
-    def _record_failed(self, task: Task) -> None:
-        if task.status in (TaskStatus.FAILED, TaskStatus.FAILED_WITH_TERMINAL_ERROR):
-            if task.reference_task_name not in self.wf.failed_reference_task_names:
-                self.wf.failed_reference_task_names.append(task.reference_task_name)
-            if task.task_def_name not in self.wf.failed_task_names:
-                self.wf.failed_task_names.append(task.task_def_name)
-            self.touch()
 
     def terminate_with(
         self, status: WorkflowStatus, reason: str | None, output: dict[str, Any], task: Task
@@ -548,7 +343,7 @@ class Run:
         if not was_terminal or self._terminate_output is not None:
             wf.output = self._workflow_output()
         if failure_workflow and status != WorkflowStatus.COMPLETED:
-            self._start_failure_workflow(status, reason, failed)
+            failure.start_workflow(self, status, reason, failed)
         if wf.parent_workflow_id and wf.parent_workflow_task_id:
             self.decision.parent_notice = ParentNotice(
                 parent_workflow_id=wf.parent_workflow_id,
@@ -569,48 +364,6 @@ class Run:
         for task in reversed(self.wf.tasks):
             return dict(task.output_data)
         return {}
-
-    def _start_failure_workflow(
-        self, status: WorkflowStatus, reason: str | None, failed: Task | None
-    ) -> None:
-        wf = self.wf
-        name = wf.definition.failure_workflow
-        if not name:
-            return
-        if name.startswith("${"):
-            resolved = self.resolve(name)
-            name = resolved if isinstance(resolved, str) else None
-        definition = (
-            self.ctx.workflow_def(name, wf.definition.failure_workflow_version) if name else None
-        )
-        if definition is None:
-            wf.output = {
-                **wf.output,
-                "conductor.failure_workflow": f"Error starting failure workflow "
-                f"{wf.definition.failure_workflow}: no such workflow definition",
-            }
-            return
-        child_id = self.ctx.new_id()
-        payload = {
-            **wf.input,
-            "workflowId": wf.workflow_id,
-            "reason": reason,
-            "failureStatus": status.value,
-            "failedWorkflow": wf.to_json(include_tasks=True),
-        }
-        if failed is not None:
-            payload["failureTaskId"] = failed.task_id
-        wf.output = {**wf.output, "conductor.failure_workflow": child_id}
-        self.decision.start_workflows.append(
-            WorkflowStart(
-                workflow_id=child_id,
-                definition=definition,
-                input=payload,
-                correlation_id=wf.correlation_id,
-                task_to_domain=dict(wf.task_to_domain),
-                priority=wf.priority,
-            )
-        )
 
     # ------------------------------------------------------------------ lookups
     def handler_for(self, task_type: str) -> Handler:
