@@ -139,9 +139,12 @@ class GroupCommitter:
         try:
             await asyncio.shield(item.future)
         except asyncio.CancelledError:
-            # Not sent yet: it never will be. Sent: it commits or not, as a lost answer would.
+            # Not sent yet: it never will be. Sent: it commits or not, as a lost answer would
+            # (and its outcome, which nobody waits for now, is dropped).
             if item in self._waiting:
                 self._waiting.remove(item)
+            else:
+                item.future.add_done_callback(_drop_outcome)
             raise
 
     async def close(self) -> None:
@@ -306,6 +309,11 @@ class _Call:
 
 def _json_or_none(rows: Any) -> str | None:
     return orjson.dumps(rows).decode() if rows else None
+
+
+def _drop_outcome(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _settle(item: CommitSet, error: BaseException | None) -> None:

@@ -133,3 +133,24 @@ async def test_an_insert_of_a_taken_id_is_refused_alone(store: PostgresStore) ->
     assert "already exists" in str(results[0])
     assert results[1] is None
     assert await store.load_workflow(other.workflow_id) is not None
+
+
+async def test_a_commit_cancelled_before_it_was_sent_is_never_applied() -> None:
+    store = PostgresStore(pg_testdb.fresh_database(migrated=True), commits_in_flight=1)
+    await store.open()
+    try:
+        a, b = workflow(), workflow()
+        first = asyncio.create_task(store.commit(insert(a)))
+        for _ in range(2):  # the first commit is at the database, alone in its group
+            await asyncio.sleep(0)
+        second = asyncio.create_task(store.commit(insert(b)))
+        await asyncio.sleep(0)  # waiting for the next group (one group at a time)
+        second.cancel()
+        await first
+        with pytest.raises(asyncio.CancelledError):
+            await second
+        assert await store.load_workflow(a.workflow_id) is not None
+        assert await store.load_workflow(b.workflow_id) is None
+        assert store._committer.sets >= 1
+    finally:
+        await store.close()
