@@ -11,6 +11,7 @@ both backends answer a search alike.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -161,7 +162,7 @@ class Query:
     page_params: list[Any]
 
 
-class Compiler:
+class Compiler(ABC):
     """A node tree -> one SQL boolean expression over a table, its values in `params`.
 
     Every expression is two-valued (never NULL), so NOT means "everything else": a row where
@@ -210,9 +211,9 @@ class Compiler:
         joiner = " AND " if isinstance(node, And) else " OR "
         return "(" + joiner.join(self.node(item, table) for item in node.items) + ")"
 
+    @abstractmethod
     def match(self, node: Match, table: Table) -> str:
         """One full-text match (the backend's index)."""
-        raise NotImplementedError
 
     def exact(self, node: Match, table: Table) -> list[str]:
         """Tests of a word against the ids of `table` (ids are not in the text: they are
@@ -288,13 +289,13 @@ class Compiler:
         """`col` as it compares and sorts: text in `text_order`."""
         return self.text_order(col) if f.kind in _TEXT_KINDS else col
 
+    @abstractmethod
     def text_order(self, col: str) -> str:
         """A text column in bytewise order."""
-        raise NotImplementedError
 
+    @abstractmethod
     def pattern(self, value: str, *, wildcards: bool = True) -> str:
         """A `MATCHES` pattern matching `value` literally, its `*` as `ANY` when `wildcards`."""
-        raise NotImplementedError
 
 
 def _present(f: Field, col: str) -> str:
