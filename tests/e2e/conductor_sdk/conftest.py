@@ -1,7 +1,8 @@
 """The official Conductor Python SDK (`conductor-python`) against a real Legato server.
 
-One server process per session (a free port, a temporary SQLite database, fast timers); the
-SDK's own clients are built against it and every test drives Legato only through them. Names
+One server process per backend for the session (a free port, fast timers; a temporary SQLite
+database, then a PostgreSQL one when LEGATO_TEST_POSTGRES_URL is set); the SDK's own clients
+are built against it and every test drives Legato only through them. Names
 are unique per test (`names`), so tests share the server without seeing each other's work.
 """
 
@@ -29,6 +30,8 @@ from conductor.client.orkes.orkes_task_client import OrkesTaskClient
 from conductor.client.orkes.orkes_workflow_client import OrkesWorkflowClient
 from conductor.client.workflow.executor.workflow_executor import WorkflowExecutor
 
+import pg_testdb
+
 HERE = Path(__file__).parent
 
 
@@ -48,10 +51,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`http://127.0.0.1:PORT`: one Legato server for the whole session."""
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def server_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """`http://127.0.0.1:PORT`: one Legato server per backend for the whole session (the
+    PostgreSQL one when LEGATO_TEST_POSTGRES_URL names a server, as under `make test`)."""
     directory = tmp_path_factory.mktemp("legato-sdk")
+    database = f"sqlite:///{directory / 'legato.db'}"
+    if request.param == "postgresql":
+        database = pg_testdb.fresh_database(migrated=True, per_test=False)
     port = free_port()
     log = (directory / "server.log").open("wb")
     env = {
@@ -60,7 +69,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "LEGATO_LOG_LEVEL": "warning",
     }
     cmd = [sys.executable, "-m", "legato.cli", "server", "--port", str(port)]
-    cmd += ["--db", f"sqlite:///{directory / 'legato.db'}"]
+    cmd += ["--db", database]
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -85,6 +94,8 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.kill()
             process.wait(5)
         log.close()
+        if request.param == "postgresql":
+            pg_testdb.release_database(database)
 
 
 @pytest.fixture(scope="session")
