@@ -20,6 +20,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -248,12 +249,14 @@ class Worker:
     def _install_signals(self) -> list[signal.Signals]:
         if not self.handle_signals or threading.current_thread() is not threading.main_thread():
             return []
+        if sys.platform == "win32":  # asyncio's loops there take no signal handlers
+            return []
         assert self._loop is not None
         installed = []
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
                 self._loop.add_signal_handler(sig, self._on_signal, sig)
-            except (NotImplementedError, RuntimeError, ValueError):
+            except (RuntimeError, ValueError):  # a loop that cannot take this signal
                 continue
             installed.append(sig)
         return installed
