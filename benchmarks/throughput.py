@@ -240,7 +240,7 @@ def postgres_database(admin_url: str, name: str) -> str:
     return urlsplit(admin_url)._replace(path=f"/{name}").geturl()
 
 
-def postgres_commits(url: str) -> int:
+def postgres_write_transactions(url: str) -> int:
     """PostgreSQL's transaction id counter: the write transactions committed (or rolled back)
     so far, counted at once (pg_stat_database's counters lag by up to seconds)."""
     import psycopg
@@ -275,7 +275,7 @@ async def run_config(args: argparse.Namespace, db: str, nodes: int, workdir: Pat
 
             workers = Workers(bases, per_type=args.workers_per_type, batch=args.batch)
             workers.start()
-            commits0 = postgres_commits(db) if db.startswith("postgres") else 0
+            transactions0 = postgres_write_transactions(db) if db.startswith("postgres") else 0
 
             # --- throughput: N workflows at once --------------------------------------
             n = args.workflows
@@ -306,7 +306,9 @@ async def run_config(args: argparse.Namespace, db: str, nodes: int, workdir: Pat
             out["cpu_client"] = sum(me.cpu_times()[:2]) - cpu0[1]
             out["elapsed"] = t_end - t0
             if db.startswith("postgres"):
-                out["commits_per_task"] = (postgres_commits(db) - commits0) / (5 * n)
+                out["write_transactions_per_task"] = (
+                    postgres_write_transactions(db) - transactions0
+                ) / (5 * n)
             out["latencies"] = [(workers.done_at[w] - started[w]) * 1000 for w in started]
             out["peak_rss"] = max(r.stop() for r in rss)
 
@@ -363,8 +365,8 @@ def report(args: argparse.Namespace, title: str, r: dict, floors: list[tuple[str
         f"  CPU used                  server {r['cpu_server']:.1f} s, workers and client {r['cpu_client']:.1f} s, over {r['elapsed']:.1f} s"
     )
     print(f"  server peak RSS           {r['peak_rss'] / 2**20:10.1f} MiB")
-    if "commits_per_task" in r:
-        print(f"  write transactions/task   {r['commits_per_task']:10.2f}")
+    if "write_transactions_per_task" in r:
+        print(f"  write transactions/task   {r['write_transactions_per_task']:10.2f}")
     for label, floor in floors:
         print(f"  {label:<25} {floor:10.1f} committed single-row transactions/s")
         print(f"  ratio tasks/s / floor     {tasks_per_s / floor:10.3f}")

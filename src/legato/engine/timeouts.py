@@ -49,7 +49,7 @@ def check(run: Run) -> None:
         for kind, deadline, task_def in _deadlines(run, task):
             if now < deadline:
                 continue
-            if kind == "response" and _runner_lease(task, task_def):
+            if kind == "response" and _runner_lease(run, task, task_def):
                 _offer_again(run, task)
                 break
             if kind == "response":
@@ -69,10 +69,10 @@ def check(run: Run) -> None:
             break
 
 
-def _runner_lease(task: Task, task_def: TaskDef) -> bool:
+def _runner_lease(run: Run, task: Task, task_def: TaskDef) -> bool:
     """Whether the task's response timeout is an in-server runner's lease (tasks/http.py)
     rather than one its definition asks for."""
-    return task.task_type == TaskType.HTTP.value and task_def.response_timeout_seconds <= 0
+    return run.handler_for(task.task_type).runner_lease and task_def.response_timeout_seconds <= 0
 
 
 def _offer_again(run: Run, task: Task) -> None:
@@ -89,7 +89,7 @@ def _offer_again(run: Run, task: Task) -> None:
     task.update_time = run.now
     task.callback_after_seconds = 0
     run.dirty(task)
-    run.enqueue(task, queue_name=TaskType.HTTP.value)
+    run.enqueue(task, queue_name=task.task_type)  # a runner's queue is named by its type
 
 
 def _reason(kind: str, task_def: TaskDef, now: int, task: Task) -> str:

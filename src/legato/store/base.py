@@ -34,6 +34,10 @@ class QueueEntry:
     visible_at: int  # epoch ms; the entry cannot be claimed before
     priority: int = 0
 
+    def row(self) -> tuple[str, str, str, int, int]:
+        """The `legato_queue` row: (task_id, queue_name, workflow_id, priority, visible_at)."""
+        return (self.task_id, self.queue_name, self.workflow_id, self.priority, self.visible_at)
+
 
 @dataclass(slots=True)
 class WorkflowWrite:

@@ -1,7 +1,9 @@
 """PostgresStore: the Store protocol on PostgreSQL, for one or many Legato nodes.
 
 - A pool of autocommit connections (psycopg 3, async) serves every read and write: a read is
-  one statement, a claim and a commit are two round trips each (see `postgres_writes`).
+  one statement, a claim is one (`legato_claim`, see `postgres_writes`), and the commits that
+  arrive together share one (`legato_commit`, see `postgres_commit`). Poll data is buffered in
+  memory and written once a second.
 - Queues: claims take rows with FOR UPDATE SKIP LOCKED on the index that serves the poll;
   long pollers wait in memory (`QueueWakeups`), woken by this node's commits at once and by
   other nodes' commits through LISTEN/NOTIFY (`postgres_notify.Listener`).
@@ -9,8 +11,8 @@
   the service on a conflict), timers are leased per workflow with SKIP LOCKED, definitions
   changed on one node are announced to the others.
 - Failures: a database error becomes `StorageError` (HTTP 503). A connection that broke (a
-  database restart) is replaced by the pool; an operation that cannot have been applied is
-  retried once on a fresh connection. The listener reconnects by itself.
+  database restart) is replaced by the pool, and the operation is tried once more on a fresh
+  connection (a commit says it is a repeat). The listener reconnects by itself.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ class PostgresStore(PostgresEvents):
         self._watchers: list[Callable[[str], None]] = []
         self._pool: psycopg_pool.AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None = None
         self._listener: Listener | None = None
-        self._text_task: asyncio.Task[None] | None = None
+        self._background_task: asyncio.Task[None] | None = None
         self._closed = False
         self._closing = False
         self._polls: dict[tuple[str, str, str], int] = {}
@@ -158,15 +160,15 @@ class PostgresStore(PostgresEvents):
             await self.close()
             raise StorageError(f"cannot LISTEN on {display_url(self.url)}: {exc}") from exc
         self._listener = listener
-        self._text_task = asyncio.create_task(self._text_loop(), name="legato-pg-text")
+        self._background_task = asyncio.create_task(self._background(), name="legato-pg-background")
 
     async def close(self) -> None:
         if self._closed or self._closing:
             return
         self._closing = True
-        if self._text_task is not None:
-            self._text_task.cancel()
-            await asyncio.gather(self._text_task, return_exceptions=True)
+        if self._background_task is not None:
+            self._background_task.cancel()
+            await asyncio.gather(self._background_task, return_exceptions=True)
         # Commits under way finish, and the buffered poll data is written, before closing.
         await self._committer.close()
         if self._pool is not None and self._polls:
@@ -377,7 +379,7 @@ class PostgresStore(PostgresEvents):
         while await self._run(search.catch_up, TEXT_CATCH_UP_BATCH, wait) >= TEXT_CATCH_UP_BATCH:
             pass
 
-    async def _text_loop(self) -> None:
+    async def _background(self) -> None:
         """In the background, so that documents never fall far behind (and searches seldom
         wait): every TEXT_CATCH_UP_INTERVAL_S, the rows other nodes are not doing; and the
         buffered poll data."""
@@ -396,16 +398,15 @@ class PostgresStore(PostgresEvents):
         self,
         fn: Callable[..., Awaitable[T]],
         *args: Any,
-        retry: bool = True,
-        retry_if: Callable[[], bool] | None = None,
         retry_conflicts: bool = False,
         timeout_s: float | None = None,
     ) -> T:
         """Run `fn(conn, *args)` on a pooled connection, translating database errors.
 
-        A connection failure is retried once on a fresh connection when `retry` (and
-        `retry_if()`, when given) says the operation cannot have been applied or may safely
-        run twice; deadlocks and serialisation failures are retried when `retry_conflicts`,
+        A connection failure (most often a database restart that broke the pool's
+        connections) is retried once on a fresh connection: a commit's repeat says so to
+        `legato_commit`, which does not apply it twice, and a claim whose answer was lost is a
+        lease that expires; deadlocks and serialisation failures are retried when `retry_conflicts`,
         else they are revision conflicts (the service decides again).
         """
         pool = self._pool
@@ -437,7 +438,7 @@ class PostgresStore(PostgresEvents):
                     f"the database {display_url(self.url)} is unreachable: {exc}"
                 ) from exc
             except psycopg.OperationalError as exc:
-                if attempt == 1 and retry and (retry_if is None or retry_if()):
+                if attempt == 1:
                     # Most likely a connection the database dropped (it restarted): let
                     # the pool weed out the idle ones that broke too, then try again.
                     await _check_pool(pool)

@@ -46,7 +46,6 @@ class CommitSet:
         "checks",
         "dequeue",
         "enqueue",
-        "entries",
         "events",
         "future",
         "keys",
@@ -102,11 +101,7 @@ class CommitSet:
             for w in changes.workflows
             if w.expected_rev is None and w.workflow.idempotency_key
         ]
-        self.entries = changes.enqueue
-        self.enqueue = [
-            (e.task_id, e.queue_name, e.workflow_id, e.priority, e.visible_at)
-            for e in changes.enqueue
-        ]
+        self.enqueue = changes.enqueue
         self.logs = [(g.task_id, g.log, g.created_time) for g in changes.logs]
         self.events = [
             (m.message_id, m.queue_name, m.payload, m.created_time) for m in changes.events
@@ -232,7 +227,7 @@ class GroupCommitter:
                 out.extend(rows)
             lists["dequeue"].extend((i, tid) for tid in item.dequeue)
             lists["removed"].extend((i, tid) for tid in item.removed)
-            lists["enqueue"].extend((i, *e) for e in item.enqueue)
+            lists["enqueue"].extend((i, *e.row()) for e in item.enqueue)
             lists["logs"].extend((i, *g) for g in item.logs)
             extras["snapshots"].extend((i, *x) for x in item.snapshots)
             extras["archived"].extend((i, *x) for x in item.archived)
@@ -245,7 +240,7 @@ class GroupCommitter:
         for key, rows in lists.items():
             if rows:
                 meta[key] = rows
-        entries = [e for item in group for e in item.entries]
+        entries = [e for item in group for e in item.enqueue]
         notify = [(QUEUE_CHANNEL, p) for p in queue_payloads(self._node_id, entries, _now_ms())]
         if extras["events"]:
             notify.append(events_payload(self._node_id))

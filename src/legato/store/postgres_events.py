@@ -62,7 +62,7 @@ class _Plumbing(Protocol):
     _wakeups: QueueWakeups
     node_id: str
 
-    async def _run(self, fn: Callable[..., Awaitable[T]], *args: Any, retry: bool = True) -> T: ...
+    async def _run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T: ...
 
 
 class PostgresEvents:

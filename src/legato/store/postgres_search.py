@@ -128,7 +128,6 @@ async def catch_up(conn: Conn, limit: int, wait: bool = False) -> int:
     return done
 
 
-DELETE_TASK_TEXT = "DELETE FROM legato_tasks_text WHERE task_id = ANY(%s::text[])"
 DELETE_TASKS_TEXT_OF = (
     "DELETE FROM legato_tasks_text"
     " WHERE task_id IN (SELECT task_id FROM legato_tasks WHERE workflow_id = %s)"

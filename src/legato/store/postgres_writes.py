@@ -33,10 +33,6 @@ _Def = TypeVar("_Def", TaskDef, WorkflowDef)
 
 
 # --- executions (commits are postgres_commit's) -------------------------------------------
-def _queue_row(e: QueueEntry) -> tuple[Any, ...]:
-    return (e.task_id, e.queue_name, e.workflow_id, e.priority, e.visible_at)
-
-
 _NOTIFY = "SELECT pg_notify(%s, %s)"
 
 
@@ -300,7 +296,7 @@ async def requeue_missing(
                 )
             )
         if entries:
-            await conn.cursor().executemany(_ENQUEUE_MISSING, [_queue_row(e) for e in entries])
+            await conn.cursor().executemany(_ENQUEUE_MISSING, [e.row() for e in entries])
             for payload in queue_payloads(node_id, entries, now):
                 await conn.execute(_NOTIFY, (QUEUE_CHANNEL, payload))
     return entries

@@ -81,7 +81,7 @@ def commit_changes(
     if changes.dequeue:
         _many(conn, _DEQUEUE, [(task_id,) for task_id in changes.dequeue])
     if changes.enqueue:
-        _many(conn, _ENQUEUE, [_queue_row(e) for e in changes.enqueue])
+        _many(conn, _ENQUEUE, [e.row() for e in changes.enqueue])
     if changes.logs:
         _many(conn, _INSERT_LOG, [(g.task_id, g.log, g.created_time) for g in changes.logs])
     if changes.events:
@@ -173,10 +173,6 @@ def _task_row(t: Task, search_columns: tuple[Any, ...]) -> tuple[Any, ...]:
         *search_columns,
         t.task_id,
     )
-
-
-def _queue_row(e: QueueEntry) -> tuple[Any, ...]:
-    return (e.task_id, e.queue_name, e.workflow_id, e.priority, e.visible_at)
 
 
 def remove_workflow(conn: sqlite3.Connection, workflow_id: str) -> bool:

@@ -24,5 +24,8 @@ class Handler:
     schedule: Schedule
     # Handed out through a queue, to workers (SIMPLE) or to in-server runners (HTTP).
     queued: bool = False
+    # Run by an in-server runner whose hold is a lease: a response timeout the task definition
+    # does not ask for means the runner stopped, and the task is queued again (timeouts.py).
+    runner_lease: bool = False
     successors: Successors | None = None
     evaluate: Evaluate | None = None

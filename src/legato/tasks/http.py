@@ -65,4 +65,4 @@ def schedule(
     run.enqueue(task, delay_ms=delay_ms, queue_name=QUEUE)
 
 
-HANDLER = Handler(schedule=schedule, queued=True)
+HANDLER = Handler(schedule=schedule, queued=True, runner_lease=True)
